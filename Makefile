@@ -1,0 +1,63 @@
+# The one way in. Every target makes what it needs when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLL_LINK := .collections/ansible_collections/sorrypage/aws
+export PATH := $(abspath $(BIN)):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+
+.PHONY: help venv test sanity units integration lint demo sandbox bench chromium clean
+
+help:
+	@echo "make demo   - start the local sandbox and run maintenance on/off against it"
+	@echo "make test   - sanity, lint, unit and integration tests (starts the sandbox itself)"
+	@echo "make lint   - ansible-lint (production profile)"
+	@echo "make bench  - API-call counts and timings against the sandbox"
+	@echo "make sandbox - start the sandbox and keep it up until Ctrl-C"
+
+venv: $(STAMP) $(COLL_LINK)
+
+$(STAMP): requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn ../../.. $(COLL_LINK)
+
+chromium:
+	@bash hack/ensure-chromium.sh
+
+test: venv chromium
+	bash hack/ansible-test.sh sanity
+	$(MAKE) --no-print-directory lint
+	bash hack/ansible-test.sh units
+	$(MAKE) --no-print-directory integration
+
+sanity: venv
+	bash hack/ansible-test.sh sanity
+
+units: venv
+	bash hack/ansible-test.sh units
+
+integration: venv chromium
+	$(BIN)/python -m pytest tests/integration
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+
+demo: venv
+	$(BIN)/python -m tests.sandbox demo
+
+sandbox: venv
+	$(BIN)/python -m tests.sandbox up
+
+bench: venv
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf tests/output .collections .pytest_cache
