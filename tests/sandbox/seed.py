@@ -1,0 +1,168 @@
+"""Seed the sandbox with a realistic estate.
+
+``seed_site`` builds an ALB shaped like one the AWS Load Balancer Controller
+manages from Ingresses: its tags, rules numbered from 1 on every listener,
+host-header + path-pattern conditions for two products on one ALB, a fixed
+404 as the default action, HTTP and HTTPS listeners. ``seed_assets`` makes the
+assets bucket and a CloudFront distribution in front of it.
+"""
+import hashlib
+
+REGION = 'us-east-1'
+DEFAULT_HOSTS = ('shop.example.test', 'blog.example.test')
+
+
+def _suffix(*parts):
+    return hashlib.sha256('/'.join(parts).encode()).hexdigest()[:10]
+
+
+def _network(ec2, name):
+    vpc = ec2.create_vpc(CidrBlock='10.20.0.0/16')['Vpc']['VpcId']
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock='10.20.%d.0/24' % i, AvailabilityZone='%s%s' % (REGION, az))['Subnet']['SubnetId']
+        for i, az in enumerate('ab')
+    ]
+    sg = ec2.create_security_group(GroupName='k8s-%s-sg' % name, Description='ALB', VpcId=vpc)['GroupId']
+    return vpc, subnets, sg
+
+
+def _server_certificate(iam, name):
+    """An IAM server certificate for the HTTPS listener (moto does not check it)."""
+    body = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+    key = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n'
+    meta = iam.upload_server_certificate(ServerCertificateName='%s-cert' % name,
+                                         CertificateBody=body, PrivateKey=key)
+    return meta['ServerCertificateMetadata']['Arn']
+
+
+def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', controller_managed=True,
+              https=True, redirect_http=False, ip_address_type='ipv4'):
+    """Create one site (one ALB) and return what tests and inventories need.
+
+    ``aws`` is a MotoServer (anything with ``client(service)``). Two products
+    share the ALB by host name: ``hosts[0]`` has ``/api/*`` and ``/*`` rules
+    (two target groups), ``hosts[1]`` one ``/*`` rule.
+    """
+    elbv2, ec2 = aws.client('elbv2'), aws.client('ec2')
+    vpc, subnets, sg = _network(ec2, name)
+    stack = '%s/main' % name
+    sfx = _suffix(cluster_name, stack)
+    lb_name = ('k8s-%s-main-%s' % (name, sfx))[:32] if controller_managed else ('%s-alb' % name)[:32]
+
+    lb_tags = [{'Key': 'Team', 'Value': name}]
+    if controller_managed:
+        lb_tags += [{'Key': 'elbv2.k8s.aws/cluster', 'Value': cluster_name},
+                    {'Key': 'ingress.k8s.aws/stack', 'Value': stack},
+                    {'Key': 'ingress.k8s.aws/resource', 'Value': 'LoadBalancer'}]
+    lb = elbv2.create_load_balancer(Name=lb_name, Subnets=subnets, SecurityGroups=[sg], Scheme='internet-facing',
+                                    Type='application', IpAddressType=ip_address_type, Tags=lb_tags)['LoadBalancers'][0]
+
+    product_a, product_b = hosts[0].split('.')[0], hosts[1].split('.')[0]
+    tg_specs = [('%s-web' % product_a, hosts[0], '/*'), ('%s-api' % product_a, hosts[0], '/api/*'),
+                ('%s-web' % product_b, hosts[1], '/*')]
+    target_groups = {}
+    for tg_name, _host, _path in tg_specs:
+        tg_tags = [{'Key': 'elbv2.k8s.aws/cluster', 'Value': cluster_name},
+                   {'Key': 'ingress.k8s.aws/stack', 'Value': stack}] if controller_managed else []
+        full = ('k8s-%s-%s' % (tg_name, _suffix(lb_name, tg_name)[:8]))[:32]
+        tg = elbv2.create_target_group(Name=full, Protocol='HTTP', Port=8080, VpcId=vpc, TargetType='ip',
+                                       HealthCheckPath='/healthz', **({'Tags': tg_tags} if tg_tags else {}))
+        target_groups[tg_name] = tg['TargetGroups'][0]['TargetGroupArn']
+
+    if controller_managed:
+        default_actions = [{'Type': 'fixed-response', 'FixedResponseConfig': {
+            'StatusCode': '404', 'ContentType': 'text/plain', 'MessageBody': ''}}]
+    else:
+        default_actions = [{'Type': 'forward', 'TargetGroupArn': target_groups['%s-web' % product_a]}]
+
+    # Controller order: the more specific path first, then host catch-alls.
+    ordered = [tg_specs[1], tg_specs[0], tg_specs[2]]
+    listeners = {}
+    ports = [(80, 'HTTP')] + ([(443, 'HTTPS')] if https else [])
+    cert = _server_certificate(aws.client('iam'), lb_name) if https else None
+    for port, proto in ports:
+        kwargs = {}
+        if proto == 'HTTPS':
+            kwargs = {'Certificates': [{'CertificateArn': cert}], 'SslPolicy': 'ELBSecurityPolicy-TLS13-1-2-2021-06'}
+        if port == 80 and redirect_http:
+            actions = [{'Type': 'redirect', 'RedirectConfig': {'Protocol': 'HTTPS', 'Port': '443', 'StatusCode': 'HTTP_301'}}]
+        else:
+            actions = default_actions
+        listener = elbv2.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol=proto, Port=port,
+                                         DefaultActions=actions, **kwargs)['Listeners'][0]
+        listeners[port] = listener['ListenerArn']
+        if port == 80 and redirect_http:
+            continue
+        for index, (tg_name, host, path) in enumerate(ordered, start=1):
+            tags = [{'Key': 'elbv2.k8s.aws/cluster', 'Value': cluster_name},
+                    {'Key': 'ingress.k8s.aws/stack', 'Value': stack},
+                    {'Key': 'ingress.k8s.aws/resource', 'Value': '%d:%d' % (port, index)}] if controller_managed else []
+            elbv2.create_rule(
+                ListenerArn=listener['ListenerArn'], Priority=index,
+                Conditions=[{'Field': 'host-header', 'HostHeaderConfig': {'Values': [host]}},
+                            {'Field': 'path-pattern', 'PathPatternConfig': {'Values': [path]}}],
+                Actions=[{'Type': 'forward', 'TargetGroupArn': target_groups[tg_name]}],
+                **({'Tags': tags} if tags else {}))
+
+    return {
+        'name': name,
+        'load_balancer_name': lb_name,
+        'load_balancer_arn': lb['LoadBalancerArn'],
+        'dns_name': lb['DNSName'],
+        'listeners': listeners,
+        'target_groups': target_groups,
+        'hosts': list(hosts),
+        'cluster_name': cluster_name if controller_managed else None,
+        'controller_managed': controller_managed,
+    }
+
+
+def seed_assets(aws, bucket='sorrypage-assets', prefix='sorry/'):
+    """The assets bucket and a CloudFront distribution in front of it."""
+    s3, cloudfront = aws.client('s3'), aws.client('cloudfront')
+    s3.create_bucket(Bucket=bucket)
+    origin_domain = '%s.s3.%s.amazonaws.com' % (bucket, REGION)
+    dist = cloudfront.create_distribution(DistributionConfig={
+        'CallerReference': 'sorrypage-%s' % bucket,
+        'Comment': 'Sorry page assets',
+        'Enabled': True,
+        'Origins': {'Quantity': 1, 'Items': [{
+            'Id': 's3-assets', 'DomainName': origin_domain,
+            'S3OriginConfig': {'OriginAccessIdentity': ''}}]},
+        'DefaultCacheBehavior': {
+            'TargetOriginId': 's3-assets', 'ViewerProtocolPolicy': 'redirect-to-https',
+            'MinTTL': 0, 'ForwardedValues': {'QueryString': False, 'Cookies': {'Forward': 'none'}},
+            'TrustedSigners': {'Enabled': False, 'Quantity': 0}},
+    })['Distribution']
+    # CloudFront's own domain does not resolve here; browsers load the assets
+    # from the moto S3 endpoint, path-style, as they would from the CDN.
+    return {
+        'bucket': bucket,
+        'prefix': prefix,
+        'distribution_id': dist['Id'],
+        'distribution_domain': dist['DomainName'],
+        'public_url': '%s/%s/%s' % (aws.url, bucket, prefix.rstrip('/')),
+    }
+
+
+def snapshot_listener(elbv2, listener_arn):
+    """Every rule of a listener with its tags, in a form two snapshots compare equal."""
+    rules = []
+    marker = None
+    while True:
+        kwargs = {'ListenerArn': listener_arn, 'PageSize': 400}
+        if marker:
+            kwargs['Marker'] = marker
+        page = elbv2.describe_rules(**kwargs)
+        rules.extend(page['Rules'])
+        marker = page.get('NextMarker')
+        if not marker:
+            break
+    arns = [r['RuleArn'] for r in rules if not r.get('IsDefault')]
+    tags = {}
+    for i in range(0, len(arns), 20):
+        for desc in elbv2.describe_tags(ResourceArns=arns[i:i + 20])['TagDescriptions']:
+            tags[desc['ResourceArn']] = sorted((t['Key'], t['Value']) for t in desc['Tags'])
+    return sorted(
+        (r['Priority'], r['RuleArn'], repr(r['Conditions']), repr(r['Actions']), tuple(tags.get(r['RuleArn'], ())))
+        for r in rules)
