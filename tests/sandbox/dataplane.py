@@ -1,0 +1,480 @@
+"""The sandbox ALB data plane: what a visitor of the emulated load balancer gets.
+
+One HTTP server per emulated listener, on 127.0.0.1 and a free port. Each
+request is answered by evaluating that listener's rules as the moto server
+holds them (``describe_rules``), with ``tests.sandbox.alb_eval``:
+
+- ``forward`` proxies to the application (``app_url``), adding the target
+  group's name and ARN in ``X-Sandbox-Target-Group`` /
+  ``X-Sandbox-Target-Group-Arn`` plus X-Forwarded-For/-Proto/-Port; a
+  weighted forward goes to the highest weight (deterministic); the app
+  unreachable gives 502, too slow 504, every weight 0 gives 503;
+- ``fixed-response`` returns its status, content type (``; charset=utf-8``)
+  and body; ``redirect`` returns 301/302 with the Location ALB would build;
+- every response says which rule answered: ``X-Sandbox-Rule`` (the priority,
+  or ``default``), ``X-Sandbox-Rule-Arn``, ``X-Sandbox-Action``,
+  ``X-Sandbox-Listener`` (``HTTP:80``); HEAD gets the headers only.
+
+The source address is the TCP peer's: Linux routes all of 127.0.0.0/8 to
+``lo``, so a client that binds 127.0.0.2 (an "office" address) or 127.0.0.3
+(a "public" one) before connecting to 127.0.0.1 is seen with that address
+(``request(..., source_ip=...)`` does it).
+
+Rules are read at most every ``refresh_interval`` seconds. With
+``propagation_delay`` > 0, a background poller also reads them every
+``refresh_interval``, and a rule change is served only once the data plane
+has seen it for ``propagation_delay`` seconds, as a real ALB applies changes
+after a while (so a caller must wait, not race). If a read fails (moto
+gone), the last rules keep being served and ``last_error`` says why. HTTPS
+listeners are served as plain HTTP locally, with X-Forwarded-Proto: https.
+"""
+import http.client
+import secrets
+import threading
+import time
+from collections import namedtuple
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.sandbox.alb_eval import (
+    Request, RuleError, evaluate, fixed_response, forward_target_group, redirect_location, target_group_name)
+from tests.sandbox.ports import free_port
+
+RULE_HEADER = 'X-Sandbox-Rule'
+RULE_ARN_HEADER = 'X-Sandbox-Rule-Arn'
+ACTION_HEADER = 'X-Sandbox-Action'
+LISTENER_HEADER = 'X-Sandbox-Listener'
+TARGET_GROUP_HEADER = 'X-Sandbox-Target-Group'
+TARGET_GROUP_ARN_HEADER = 'X-Sandbox-Target-Group-Arn'
+
+OFFICE_IP = '127.0.0.2'
+PUBLIC_IP = '127.0.0.3'
+
+# Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded by a proxy.
+_HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
+                         'te', 'trailer', 'transfer-encoding', 'upgrade'))
+_NON_TERMINAL = ('authenticate-oidc', 'authenticate-cognito', 'jwt-validation')
+
+
+class Response(namedtuple('Response', 'status headers body')):
+    """``(status, headers, body)``; headers is an http.client.HTTPMessage (case-insensitive ``get``)."""
+    __slots__ = ()
+
+    @property
+    def text(self):
+        return self.body.decode('utf-8', 'replace')
+
+    @property
+    def first_line(self):
+        return self.text.split('\n', 1)[0]
+
+
+def request(url, method='GET', host=None, headers=None, source_ip=PUBLIC_IP, body=None, timeout=10.0):
+    """One HTTP request from ``source_ip`` (bound as the TCP source; None: don't bind).
+
+    ``url`` is ``http://127.0.0.1:PORT/path?query``; ``host`` sets the Host
+    header (the emulated site's name). Returns a Response.
+    """
+    parts = urlsplit(url)
+    target = (parts.path or '/') + ('?' + parts.query if parts.query else '')
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout,
+                                      source_address=(source_ip, 0) if source_ip else None)
+    sent = dict(headers or {})
+    if host is not None:
+        sent = {k: v for k, v in sent.items() if k.lower() != 'host'}
+        sent['Host'] = host
+    if isinstance(body, str):
+        body = body.encode('utf-8')
+    try:
+        conn.request(method, target, body=body, headers=sent)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Response(resp.status, resp.headers, data)
+    finally:
+        conn.close()
+
+
+class RuleHistory:
+    """Rule snapshots with the time the data plane first saw each.
+
+    ``effective()`` is the newest snapshot seen at least ``delay`` seconds
+    ago; the first snapshot ever recorded counts as always in effect (the
+    state the load balancer had before we looked).
+    """
+
+    def __init__(self, delay=0.0, clock=time.monotonic):
+        self.delay = float(delay)
+        self._clock = clock
+        self._snapshots = []
+        self._lock = threading.Lock()
+
+    def record(self, rules):
+        """Add ``rules`` if they differ from the newest snapshot; True when they did."""
+        rules = tuple(rules)
+        with self._lock:
+            if self._snapshots and self._snapshots[-1][1] == rules:
+                return False
+            seen = float('-inf') if not self._snapshots else self._clock()
+            self._snapshots.append((seen, rules))
+            self._trim(self._clock())
+            return True
+
+    def _effective_index(self, now):
+        index = 0
+        for i, (seen, _rules) in enumerate(self._snapshots):
+            if seen <= now - self.delay:
+                index = i
+        return index
+
+    def _trim(self, now):
+        del self._snapshots[:self._effective_index(now)]
+
+    def effective(self, now=None):
+        with self._lock:
+            if not self._snapshots:
+                raise LookupError('no rules read yet')
+            return list(self._snapshots[self._effective_index(self._clock() if now is None else now)][1])
+
+    def latest(self):
+        with self._lock:
+            if not self._snapshots:
+                raise LookupError('no rules read yet')
+            return list(self._snapshots[-1][1])
+
+    def pending(self, now=None):
+        """How many snapshots have been seen but are not in effect yet."""
+        with self._lock:
+            return len(self._snapshots) - 1 - self._effective_index(self._clock() if now is None else now)
+
+
+@dataclass
+class Listener:
+    """One emulated listener and where it is served locally."""
+    arn: str
+    port: int
+    protocol: str
+    load_balancer_arn: str
+    default_actions: list
+    history: RuleHistory
+    url: str = ''
+    last_read: float = float('-inf')
+    last_error: str = ''
+    read_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'awselb/2.0'
+    timeout = 30
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        return  # the data plane keeps its own log (DataPlane.log)
+
+    def __getattr__(self, name):
+        # BaseHTTPRequestHandler dispatches to do_<METHOD>: answer every method, as ALB does.
+        if name.startswith('do_'):
+            return self._handle
+        raise AttributeError(name)
+
+    def _read_body(self):
+        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b';', 1)[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                        pass
+                    return b''.join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get('Content-Length') or 0)
+        return self.rfile.read(length) if length > 0 else b''
+
+    def _handle(self):
+        self.server.dataplane.handle(self, self.server.listener)
+
+    def reply(self, status, headers, body, reason=None):
+        # A forwarded response keeps the target's Server/Date, as ALB does; ALB's own answers say awselb/2.0.
+        names = {name.lower() for name, _value in headers}
+        self.log_request(status)
+        self.send_response_only(status, reason)
+        if 'server' not in names:
+            self.send_header('Server', self.server_version)
+        if 'date' not in names:
+            self.send_header('Date', self.date_time_string())
+        for name, value in headers:
+            self.send_header(name, value)
+        if 'content-length' not in names:
+            self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD' and body:
+            self.wfile.write(body)
+
+
+class _ListenerServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, dataplane, listener):
+        self.dataplane = dataplane
+        self.listener = listener
+        super().__init__(address, _Handler)
+
+
+def _error_page(status, reason):
+    return ('<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n'
+            '</body>\r\n</html>\r\n' % (status, reason, status, reason)).encode('ascii')
+
+
+class DataPlane:
+    """``DataPlane(elbv2, listeners, app_url, propagation_delay=0.0).start()``.
+
+    ``listeners``: a listener ARN, a load balancer ARN (all its listeners), or
+    a list mixing both. ``app_url``: the application's base URL, or a dict
+    from target group name or ARN to URL (``'*'`` for the rest).
+    """
+
+    def __init__(self, elbv2, listeners, app_url, propagation_delay=0.0, refresh_interval=0.2,
+                 host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic):
+        self.elbv2 = elbv2
+        self.targets = [listeners] if isinstance(listeners, str) else list(listeners)
+        self.app_url = app_url
+        self.propagation_delay = float(propagation_delay)
+        self.refresh_interval = float(refresh_interval)
+        self.host = host
+        self.upstream_timeout = upstream_timeout
+        self.listeners = {}
+        self.log = []
+        self._clock = clock
+        self._log_lock = threading.Lock()
+        self._servers = []
+        self._threads = []
+        self._stopping = threading.Event()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def _describe_listeners(self):
+        found = []
+        for arn in self.targets:
+            if ':listener/' in arn:
+                found.extend(self.elbv2.describe_listeners(ListenerArns=[arn])['Listeners'])
+            elif ':loadbalancer/' in arn:
+                kwargs = {'LoadBalancerArn': arn}
+                while True:
+                    page = self.elbv2.describe_listeners(**kwargs)
+                    found.extend(page['Listeners'])
+                    if not page.get('NextMarker'):
+                        break
+                    kwargs['Marker'] = page['NextMarker']
+            else:
+                raise ValueError('%r is neither a listener ARN nor a load balancer ARN' % (arn,))
+        return found
+
+    def start(self):
+        for desc in self._describe_listeners():
+            listener = Listener(arn=desc['ListenerArn'], port=desc['Port'], protocol=desc.get('Protocol') or 'HTTP',
+                                load_balancer_arn=desc['LoadBalancerArn'], default_actions=desc.get('DefaultActions') or [],
+                                history=RuleHistory(self.propagation_delay, self._clock))
+            self._read_rules(listener)
+            if listener.last_error:
+                self.stop()
+                raise RuntimeError('cannot read the rules of %s: %s' % (listener.arn, listener.last_error))
+            port = free_port(self.host)
+            server = _ListenerServer((self.host, port), self, listener)
+            listener.url = 'http://%s:%d' % (self.host, port)
+            self.listeners[listener.arn] = listener
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), name='dataplane-%d' % port, daemon=True)
+            thread.start()
+            self._servers.append(server)
+            self._threads.append(thread)
+        if self.propagation_delay > 0:
+            poller = threading.Thread(target=self._poll, name='dataplane-poller', daemon=True)
+            poller.start()
+            self._threads.append(poller)
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(10)
+        self._servers, self._threads = [], []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- addresses -----------------------------------------------------------
+
+    @property
+    def urls(self):
+        """Listener ARN -> local URL."""
+        return {arn: listener.url for arn, listener in self.listeners.items()}
+
+    def listener(self, key, load_balancer_arn=None):
+        """The Listener for an ARN, or for a port (with ``load_balancer_arn`` when several ALBs share it)."""
+        if isinstance(key, str) and key in self.listeners:
+            return self.listeners[key]
+        found = [lst for lst in self.listeners.values()
+                 if lst.port == int(key) and load_balancer_arn in (None, lst.load_balancer_arn)]
+        if not found:
+            raise KeyError('no emulated listener for %r' % (key,))
+        if len(found) > 1:
+            raise ValueError('port %s is a listener of %d load balancers here: pass load_balancer_arn or the listener ARN'
+                             % (key, len(found)))
+        return found[0]
+
+    def url_for(self, key, load_balancer_arn=None):
+        """Local base URL of the listener on port ``key`` (or with ARN ``key``)."""
+        return self.listener(key, load_balancer_arn).url
+
+    # -- rules ---------------------------------------------------------------
+
+    def _read_rules(self, listener):
+        rules, kwargs = [], {'ListenerArn': listener.arn}
+        try:
+            while True:
+                page = self.elbv2.describe_rules(**kwargs)
+                rules.extend(page['Rules'])
+                if not page.get('NextMarker'):
+                    break
+                kwargs['Marker'] = page['NextMarker']
+        except (BotoCoreError, ClientError) as exc:
+            listener.last_error = '%s: %s' % (type(exc).__name__, exc)
+            return
+        listener.last_error = ''
+        listener.last_read = self._clock()
+        listener.history.record(rules)
+
+    def refresh(self, key=None):
+        """Read the rules now (every listener, or one by port/ARN), ignoring the cache."""
+        for listener in ([self.listener(key)] if key is not None else list(self.listeners.values())):
+            with listener.read_lock:
+                self._read_rules(listener)
+
+    def _maybe_refresh(self, listener):
+        if self._clock() - listener.last_read < self.refresh_interval:
+            return
+        if listener.read_lock.acquire(blocking=False):  # another request is already reading: serve what we have
+            try:
+                if self._clock() - listener.last_read >= self.refresh_interval:
+                    self._read_rules(listener)
+            finally:
+                listener.read_lock.release()
+
+    def _poll(self):
+        while not self._stopping.wait(self.refresh_interval):
+            for listener in list(self.listeners.values()):
+                self._maybe_refresh(listener)
+
+    def rules_in_effect(self, key, load_balancer_arn=None):
+        """The rules the listener answers with right now (after the propagation delay)."""
+        listener = self.listener(key, load_balancer_arn)
+        self._maybe_refresh(listener)
+        return listener.history.effective()
+
+    def last_error(self, key, load_balancer_arn=None):
+        return self.listener(key, load_balancer_arn).last_error
+
+    # -- requests ------------------------------------------------------------
+
+    def clear_log(self):
+        with self._log_lock:
+            del self.log[:]
+
+    def _upstream(self, target_group_arn):
+        if isinstance(self.app_url, str):
+            return self.app_url
+        for key in (target_group_arn, target_group_name(target_group_arn), '*'):
+            if key in self.app_url:
+                return self.app_url[key]
+        return None
+
+    def handle(self, handler, listener):
+        """Answer one request that ``handler`` received on ``listener``."""
+        started = time.monotonic()
+        body_in = handler._read_body()  # pylint: disable=protected-access
+        client_ip = handler.client_address[0]
+        req = Request.parse(handler.command, handler.path, handler.headers.items(), client_ip)
+        entry = {'time': time.time(), 'listener_arn': listener.arn, 'listener_port': listener.port, 'client_ip': client_ip,
+                 'method': handler.command, 'host': req.host, 'target': handler.path, 'rule': None, 'rule_arn': None,
+                 'action': None, 'target_group': None}
+        common = [(LISTENER_HEADER, '%s:%d' % (listener.protocol, listener.port))]
+        try:
+            self._maybe_refresh(listener)
+            match = evaluate(listener.history.effective(), req, listener.default_actions)
+        except (RuleError, LookupError) as exc:
+            status, headers, body, reason = 500, [('Content-Type', 'text/plain; charset=utf-8')], (
+                'sandbox data plane cannot evaluate the rules of %s: %s\n' % (listener.arn, exc)).encode('utf-8'), None
+        else:
+            entry.update(rule=match.label, rule_arn=match.rule_arn, action=match.action.get('Type'))
+            common += [(RULE_HEADER, match.label), (RULE_ARN_HEADER, match.rule_arn or ''),
+                       (ACTION_HEADER, match.action.get('Type'))]
+            status, headers, body, reason = self._answer(match, req, listener, handler, body_in, entry)
+        entry['status'] = status
+        entry['bytes'] = len(body)
+        entry['seconds'] = time.monotonic() - started
+        with self._log_lock:
+            self.log.append(entry)
+        handler.reply(status, common + headers, body, reason)
+
+    def _answer(self, match, req, listener, handler, body_in, entry):
+        kinds = [a.get('Type') for a in match.actions[:-1]]
+        if any(k in _NON_TERMINAL for k in kinds):
+            return (501, [('Content-Type', 'text/plain; charset=utf-8')],
+                    b'sandbox data plane does not emulate authenticate/jwt-validation actions\n', None)
+        kind = match.action.get('Type')
+        if kind == 'fixed-response':
+            status, content_type, body = fixed_response(match.action)
+            return status, [('Content-Type', content_type)], body, None
+        if kind == 'redirect':
+            status, location = redirect_location(match.action, req, listener.protocol, listener.port)
+            return status, [('Location', location), ('Content-Type', 'text/html')], b'', None
+        return self._forward(match, listener, handler, body_in, entry)
+
+    def _forward(self, match, listener, handler, body_in, entry):
+        tg_arn = forward_target_group(match.action)
+        upstream = self._upstream(tg_arn) if tg_arn else None
+        if upstream is None:
+            return 503, [('Content-Type', 'text/html')], _error_page(503, 'Service Temporarily Unavailable'), None
+        name = target_group_name(tg_arn)
+        entry['target_group'] = name
+        headers = [(k, v) for k, v in handler.headers.items()
+                   if k.lower() not in _HOP_BY_HOP and k.lower() not in ('content-length', TARGET_GROUP_HEADER.lower(),
+                                                                         TARGET_GROUP_ARN_HEADER.lower())]
+        forwarded_for = handler.headers.get('X-Forwarded-For')
+        client_ip = handler.client_address[0]
+        headers = [(k, v) for k, v in headers if k.lower() not in ('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port')]
+        headers += [('X-Forwarded-For', '%s, %s' % (forwarded_for, client_ip) if forwarded_for else client_ip),
+                    ('X-Forwarded-Proto', listener.protocol.lower()),
+                    ('X-Forwarded-Port', str(listener.port)),
+                    ('X-Amzn-Trace-Id', 'Root=1-%08x-%s' % (int(time.time()), secrets.token_hex(12))),
+                    (TARGET_GROUP_HEADER, name), (TARGET_GROUP_ARN_HEADER, tg_arn)]
+        parts = urlsplit(upstream)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=self.upstream_timeout)
+        try:
+            conn.putrequest(handler.command, parts.path.rstrip('/') + handler.path, skip_host=True, skip_accept_encoding=True)
+            for key, value in headers:
+                conn.putheader(key, value)
+            if body_in or handler.command in ('POST', 'PUT', 'PATCH'):
+                conn.putheader('Content-Length', str(len(body_in)))
+            conn.endheaders(body_in or None)
+            resp = conn.getresponse()
+            body = resp.read()
+        except TimeoutError:
+            return 504, [('Content-Type', 'text/html')], _error_page(504, 'Gateway Time-out'), None
+        except (OSError, http.client.HTTPException):
+            return 502, [('Content-Type', 'text/html')], _error_page(502, 'Bad Gateway'), None
+        finally:
+            conn.close()
+        # HEAD: the app's own Content-Length stays (that of the GET); otherwise reply() sets it.
+        drop = _HOP_BY_HOP if handler.command == 'HEAD' else _HOP_BY_HOP | {'content-length'}
+        out = [(k, v) for k, v in resp.getheaders() if k.lower() not in drop]
+        return resp.status, out + [(TARGET_GROUP_HEADER, name)], body, resp.reason
