@@ -1,0 +1,231 @@
+"""A stand-in for the AWS Load Balancer Controller's reconcile loop.
+
+The real controller, on every reconcile, lists the rules of the listeners it
+owns, deletes every rule that is not in its model, and puts its own rules back
+at their priorities, modifying in place a rule it finds at one of them. This
+thread does the same against the moto server, every ``interval`` seconds,
+while a pod of the stand-in Deployment runs (read in-process from a
+``K8sApi``; a Terminating pod still runs), so tests can show why the
+controller must be paused, and paused until its pods are really gone.
+
+The model is the listeners' rules when the reconciler is created: the rules
+carrying the controller's ``ingress.k8s.aws/stack`` tag when any rule does,
+else every non-default rule (identified by its ARN at snapshot time).
+"""
+import json
+import threading
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+STACK_TAG = 'ingress.k8s.aws/stack'
+CONTROLLER_SELECTOR = 'app.kubernetes.io/name=aws-load-balancer-controller'
+_CONDITION_CONFIGS = {
+    'host-header': 'HostHeaderConfig', 'path-pattern': 'PathPatternConfig', 'http-header': 'HttpHeaderConfig',
+    'http-request-method': 'HttpRequestMethodConfig', 'query-string': 'QueryStringConfig', 'source-ip': 'SourceIpConfig',
+}
+_ACTION_CONFIGS = {
+    'forward': 'ForwardConfig', 'fixed-response': 'FixedResponseConfig', 'redirect': 'RedirectConfig',
+    'authenticate-oidc': 'AuthenticateOidcConfig', 'authenticate-cognito': 'AuthenticateCognitoConfig',
+}
+
+
+def normalize_conditions(conditions):
+    """Conditions in their ``*Config`` form (what ModifyRule/CreateRule accept), in a stable order."""
+    out = []
+    for cond in conditions or []:
+        key = _CONDITION_CONFIGS[cond['Field']]
+        config = dict(cond.get(key) or {})
+        if 'Values' in cond and not config:
+            config = {'Values': list(cond['Values'])}
+        out.append({'Field': cond['Field'], key: config})
+    return sorted(out, key=lambda c: json.dumps(c, sort_keys=True))
+
+
+def normalize_actions(actions):
+    """Actions as the API accepts them back, in order; forwards reduced to their target groups."""
+    out = []
+    for action in sorted(actions or [], key=lambda a: a.get('Order', 0)):
+        item = {'Type': action['Type']}
+        if 'Order' in action:
+            item['Order'] = action['Order']
+        if action['Type'] == 'forward':
+            groups = (action.get('ForwardConfig') or {}).get('TargetGroups') or [{'TargetGroupArn': action['TargetGroupArn']}]
+            if len(groups) == 1:
+                item['TargetGroupArn'] = groups[0]['TargetGroupArn']
+            else:
+                item['ForwardConfig'] = {'TargetGroups': sorted(
+                    ({'TargetGroupArn': g['TargetGroupArn'], 'Weight': g.get('Weight', 1)} for g in groups),
+                    key=lambda g: g['TargetGroupArn'])}
+        else:
+            key = _ACTION_CONFIGS[action['Type']]
+            item[key] = dict(action.get(key) or {})
+            if action['Type'] == 'fixed-response':
+                item[key].setdefault('MessageBody', '')
+        out.append(item)
+    return out
+
+
+def _same(left, right):
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+class LbcReconciler:
+    """Reconcile ``listener_arns`` every ``interval`` seconds while a controller pod runs.
+
+    ``api`` is the sandbox ``K8sApi``; ``endpoint_url`` the moto server (or
+    pass a boto3 ``elbv2`` client). ``start()`` / ``stop()``, or use it as a
+    context manager. ``passes`` counts reconciles done, ``ticks`` every loop
+    (also idle ones, with the controller at zero); ``changes`` records each
+    write as (operation, listener_arn, priority); ``errors`` AWS errors seen.
+    """
+
+    def __init__(self, api, endpoint_url=None, listener_arns=(), interval=1.0, selector=CONTROLLER_SELECTOR,
+                 namespace=None, region='us-east-1', elbv2=None):
+        self.api = api
+        self.elbv2 = elbv2 or boto3.client('elbv2', region_name=region, endpoint_url=endpoint_url,
+                                           aws_access_key_id='testing', aws_secret_access_key='testing')
+        self.listener_arns = list(listener_arns)
+        self.interval = interval
+        self.selector = selector
+        self.namespace = namespace
+        self.passes = 0
+        self.ticks = 0
+        self.changes = []
+        self.errors = []
+        self.last_tick_active = None
+        self._started_ticks = 0
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = None
+        self.model = {arn: self._snapshot(arn) for arn in self.listener_arns}
+
+    # ---- AWS reads -------------------------------------------------------
+    def _rules(self, listener_arn):
+        rules, marker = [], None
+        while True:
+            kwargs = {'ListenerArn': listener_arn, 'PageSize': 400}
+            if marker:
+                kwargs['Marker'] = marker
+            page = self.elbv2.describe_rules(**kwargs)
+            rules += page['Rules']
+            marker = page.get('NextMarker')
+            if not marker:
+                return [r for r in rules if not r.get('IsDefault')]
+
+    def _tags(self, arns):
+        tags = {}
+        for start in range(0, len(arns), 20):
+            for desc in self.elbv2.describe_tags(ResourceArns=arns[start:start + 20])['TagDescriptions']:
+                tags[desc['ResourceArn']] = {t['Key']: t['Value'] for t in desc.get('Tags', [])}
+        return tags
+
+    def _snapshot(self, listener_arn):
+        rules = self._rules(listener_arn)
+        tags = self._tags([r['RuleArn'] for r in rules]) if rules else {}
+        if any(STACK_TAG in tags.get(r['RuleArn'], {}) for r in rules):
+            rules = [r for r in rules if STACK_TAG in tags.get(r['RuleArn'], {})]
+        listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])['Listeners'][0]
+        return {
+            'default_actions': normalize_actions(listener['DefaultActions']),
+            'rules': {int(r['Priority']): {'arn': r['RuleArn'], 'conditions': normalize_conditions(r['Conditions']),
+                                           'actions': normalize_actions(r['Actions']),
+                                           'tags': tags.get(r['RuleArn'], {})} for r in rules},
+        }
+
+    # ---- one reconcile ---------------------------------------------------
+    def reconcile_once(self):
+        """One pass over every listener, whatever the controller's replicas."""
+        for listener_arn in self.listener_arns:
+            self._reconcile_listener(listener_arn, self.model[listener_arn])
+
+    def _reconcile_listener(self, listener_arn, model):
+        wanted = model['rules']
+        actual = {int(r['Priority']): r for r in self._rules(listener_arn)}
+        for priority, rule in sorted(actual.items()):
+            if priority not in wanted:
+                self.elbv2.delete_rule(RuleArn=rule['RuleArn'])
+                self.changes.append(('delete', listener_arn, priority))
+        for priority, want in sorted(wanted.items()):
+            have = actual.get(priority)
+            if have is None:
+                kwargs = {'Tags': [{'Key': k, 'Value': v} for k, v in sorted(want['tags'].items())]} if want['tags'] else {}
+                self.elbv2.create_rule(ListenerArn=listener_arn, Priority=priority, Conditions=want['conditions'],
+                                       Actions=want['actions'], **kwargs)
+                self.changes.append(('create', listener_arn, priority))
+                continue
+            if not (_same(normalize_conditions(have['Conditions']), want['conditions'])
+                    and _same(normalize_actions(have['Actions']), want['actions'])):
+                self.elbv2.modify_rule(RuleArn=have['RuleArn'], Conditions=want['conditions'], Actions=want['actions'])
+                self.changes.append(('modify', listener_arn, priority))
+            if want['tags'] and STACK_TAG in want['tags']:
+                self._reconcile_tags(have['RuleArn'], want['tags'], listener_arn, priority)
+        listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])['Listeners'][0]
+        if not _same(normalize_actions(listener['DefaultActions']), model['default_actions']):
+            self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=model['default_actions'])
+            self.changes.append(('modify-default', listener_arn, None))
+
+    def _reconcile_tags(self, rule_arn, wanted, listener_arn, priority):
+        """The controller owns the tags of its rules: extra keys go, its own come back."""
+        have = self._tags([rule_arn]).get(rule_arn, {})
+        extra = sorted(set(have) - set(wanted))
+        if extra:
+            self.elbv2.remove_tags(ResourceArns=[rule_arn], TagKeys=extra)
+        missing = [{'Key': k, 'Value': v} for k, v in sorted(wanted.items()) if have.get(k) != v]
+        if missing:
+            self.elbv2.add_tags(ResourceArns=[rule_arn], Tags=missing)
+        if extra or missing:
+            self.changes.append(('retag', listener_arn, priority))
+
+    # ---- the loop --------------------------------------------------------
+    def controller_running(self):
+        """True while a controller pod runs, Terminating ones included (they reconcile until they exit)."""
+        return bool(self.api.running_pods(self.selector, self.namespace))
+
+    def _tick(self):
+        with self._cond:
+            self._started_ticks += 1
+        active = False
+        try:
+            active = self.controller_running()
+            if active:
+                self.reconcile_once()
+        except (BotoCoreError, ClientError) as exc:
+            self.errors.append(exc)
+        finally:
+            with self._cond:
+                self.ticks += 1
+                self.passes += 1 if active else 0
+                self.last_tick_active = active
+                self._cond.notify_all()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._tick()
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name='lbc-reconciler', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+
+    def wait_for_pass(self, timeout=15.0):
+        """Wait for a whole loop that started after this call; True if it reconciled, False if it was idle."""
+        with self._cond:
+            target = self._started_ticks + 1
+            if not self._cond.wait_for(lambda: self.ticks >= target, timeout):
+                raise TimeoutError('the reconciler made no pass within %ss' % timeout)
+            return self.last_tick_active
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

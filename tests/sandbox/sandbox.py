@@ -1,0 +1,98 @@
+"""The whole sandbox in one object: AWS, Kubernetes, the controller, the data plane.
+
+Used by ``python -m tests.sandbox`` (``make sandbox``, ``make demo``), the
+benchmarks and the end-to-end tests.
+"""
+import os
+import shutil
+import tempfile
+
+from tests.sandbox.aws import MotoServer
+from tests.sandbox.counting_proxy import CountingProxy
+from tests.sandbox.dataplane import DataPlane
+from tests.sandbox.k8s_api import K8sApi
+from tests.sandbox.lbc_reconciler import LbcReconciler
+from tests.sandbox.sample_app import SampleApp
+from tests.sandbox.seed import seed_assets, seed_site
+
+CLUSTER = 'sandbox'
+OFFICE_CIDR = '127.0.0.2/32'
+
+
+class Sandbox:
+    """Start with ``start()`` (or ``with Sandbox() as sb``); ``env()`` feeds inventories/local."""
+
+    def __init__(self, site_names=('shop',), pod_delay=1.0, propagation_delay=0.0, controller=False,
+                 controller_interval=1.0, workdir=None):
+        self.site_names = list(site_names)
+        self.pod_delay = pod_delay
+        self.propagation_delay = propagation_delay
+        self.controller = controller
+        self.controller_interval = controller_interval
+        self._own_workdir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix='sorrypage-sandbox-')
+        self.moto = self.proxy = self.kube = self.app = self.reconciler = None
+        self.sites = []
+        self.assets = None
+        self.dataplane = None
+        self.kubeconfig = os.path.join(self.workdir, 'kubeconfig')
+
+    def start(self):
+        try:
+            self._start()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _start(self):
+        self.moto = MotoServer().start()
+        self.proxy = CountingProxy(self.moto.url).start()
+        self.sites = [seed_site(self.moto, name=name, cluster_name=CLUSTER) for name in self.site_names]
+        self.assets = seed_assets(self.moto)
+        self.kube = K8sApi(pod_delay=self.pod_delay).start()
+        self.kube.seed_lbc(cluster_name=CLUSTER)
+        self.kube.write_kubeconfig(self.kubeconfig)
+        self.app = SampleApp().start()
+        elbv2 = self.moto.client('elbv2')
+        self.dataplane = DataPlane(elbv2, [s['load_balancer_arn'] for s in self.sites], self.app.url,
+                                   propagation_delay=self.propagation_delay, refresh_interval=0.05).start()
+        if self.controller:
+            listeners = [arn for s in self.sites for arn in s['listeners'].values()]
+            self.reconciler = LbcReconciler(self.kube, elbv2=elbv2, listener_arns=listeners,
+                                            interval=self.controller_interval).start()
+
+    def url_for(self, port=80, site=0):
+        return self.dataplane.url_for(port, self.sites[site]['load_balancer_arn'])
+
+    def env(self, site=0):
+        """The environment variables inventories/local reads."""
+        chosen = self.sites[site]
+        return {
+            'SORRY_AWS_ENDPOINT_URL': self.proxy.url,
+            'SORRY_REGION': 'us-east-1',
+            'SORRY_LOAD_BALANCER_NAME': chosen['load_balancer_name'],
+            'SORRY_KUBECONFIG': self.kubeconfig,
+            'SORRY_ASSETS_BUCKET': self.assets['bucket'],
+            'SORRY_ASSETS_PREFIX': self.assets['prefix'],
+            'SORRY_PUBLIC_URL': self.assets['public_url'],
+            'SORRY_CLOUDFRONT_DISTRIBUTION_ID': self.assets['distribution_id'],
+            'SORRY_VERIFY_URL': self.url_for(80, site) + '/',
+            'SORRY_BYPASS_CIDRS': OFFICE_CIDR,
+            'AWS_ACCESS_KEY_ID': 'testing',
+            'AWS_SECRET_ACCESS_KEY': 'testing',
+            'AWS_DEFAULT_REGION': 'us-east-1',
+        }
+
+    def stop(self):
+        for part in (self.reconciler, self.dataplane, self.app, self.kube, self.proxy, self.moto):
+            if part is not None:
+                part.stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
