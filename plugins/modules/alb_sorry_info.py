@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: alb_sorry_info
+short_description: Report a site's listeners, the rules this collection owns on them, and controller tags
+version_added: 0.1.0
+description:
+  - Read-only. Describes one Application Load Balancer for maintenance work, that is whether the AWS Load
+    Balancer Controller manages it, and per listener the default action, the rules this collection owns
+    (sorry, bypass, preview, with drift detection) and the rules it moved to make room.
+  - Cheap, with one DescribeLoadBalancers call, one DescribeListeners call, one DescribeRules call per listener and
+    one DescribeTags call per 20 rules.
+author:
+  - sorrypage.aws maintainers (@sorrypage)
+options:
+  load_balancer_name:
+    description:
+      - Name of the load balancer. Mutually exclusive with O(load_balancer_arn).
+    type: str
+  load_balancer_arn:
+    description:
+      - ARN of the load balancer.
+    type: str
+  listener_ports:
+    description:
+      - Only these listeners; all when omitted. A port the load balancer does not have is an error.
+    type: list
+    elements: int
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to show.
+notes:
+  - "Minimal IAM policy: see docs/iam-policy.md."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: What is the site doing?
+  sorrypage.aws.alb_sorry_info:
+    load_balancer_name: k8s-shop-main-1234567890
+  register: site
+
+- name: Say whether maintenance is on
+  ansible.builtin.debug:
+    msg: "{{ site.load_balancer.name }} in maintenance: {{ site.in_maintenance }}"
+
+- name: Only the HTTPS listener
+  sorrypage.aws.alb_sorry_info:
+    load_balancer_arn: "{{ alb_arn }}"
+    listener_ports: [443]
+"""
+
+RETURN = r"""
+load_balancer:
+  description: The load balancer.
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: ARN.
+      type: str
+    name:
+      description: Name.
+      type: str
+    dns_name:
+      description: DNS name.
+      type: str
+    scheme:
+      description: V(internet-facing) or V(internal).
+      type: str
+    ip_address_type:
+      description: V(ipv4), V(dualstack), ...
+      type: str
+    tags:
+      description: Its tags.
+      type: dict
+    controller_managed:
+      description: It carries V(elbv2.k8s.aws/cluster) or V(ingress.k8s.aws/*) tags (the AWS Load Balancer Controller manages it).
+      type: bool
+    cluster_name:
+      description: Value of the V(elbv2.k8s.aws/cluster) tag, or null.
+      type: str
+listeners:
+  description: The listeners, by port.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    arn:
+      description: Listener ARN.
+      type: str
+    port:
+      description: Port.
+      type: int
+    protocol:
+      description: Protocol.
+      type: str
+    redirect_only:
+      description: The default action is a redirect and no rule forwards (an HTTP-to-HTTPS listener).
+      type: bool
+    default_action:
+      description: Summary of the default action (type, and target_groups, status_code, content_type or url).
+      type: dict
+    rule_count:
+      description: Non-default rules on the listener.
+      type: int
+    owned_rules:
+      description: Rules this collection owns, by priority.
+      type: list
+      elements: dict
+      contains:
+        arn:
+          description: Rule ARN.
+          type: str
+        priority:
+          description: Priority.
+          type: int
+        name:
+          description: The set's name.
+          type: str
+        kind:
+          description: V(sorry), V(bypass) or V(preview).
+          type: str
+        part:
+          description: Index of the rule in its set.
+          type: int
+        tags:
+          description: All tags of the rule (who, when, why included).
+          type: dict
+        conditions:
+          description: Conditions, snake_case, http-header values masked.
+          type: list
+          elements: dict
+        action:
+          description: Summary of the terminal action.
+          type: dict
+        body_chars:
+          description: Characters in a fixed-response body, else null.
+          type: int
+        status_code:
+          description: Status of a fixed response, else null.
+          type: int
+        drift:
+          description: The rule's conditions or actions are not what this collection wrote.
+          type: bool
+    moved_rules:
+      description: Rules this collection does not own that it moved to make room.
+      type: list
+      elements: dict
+      contains:
+        arn:
+          description: Rule ARN.
+          type: str
+        priority:
+          description: Current priority.
+          type: int
+        original_priority:
+          description: The priority it gets back when the last owned rule is removed.
+          type: int
+in_maintenance:
+  description: Some listener has a sorry rule of this collection.
+  returned: always
+  type: bool
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
+from ansible_collections.sorrypage.aws.plugins.module_utils import _info
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            load_balancer_name=dict(type='str'),
+            load_balancer_arn=dict(type='str'),
+            listener_ports=dict(type='list', elements='int'),
+        ),
+        supports_check_mode=True,
+        mutually_exclusive=[('load_balancer_name', 'load_balancer_arn')],
+        required_one_of=[('load_balancer_name', 'load_balancer_arn')],
+    )
+    client = module.client('elbv2', retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        balancer, tags, site = _elbv2.read_site(client, name=module.params['load_balancer_name'],
+                                                arn=module.params['load_balancer_arn'],
+                                                ports=module.params['listener_ports'])
+    except _elbv2.NotFound as e:
+        module.fail_json(msg=str(e))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg='could not describe the load balancer')
+    listeners = [_info.listener_summary(listener, rules, default) for listener, rules, default in site]
+    module.exit_json(changed=False, load_balancer=_info.load_balancer_summary(balancer, tags), listeners=listeners,
+                     in_maintenance=_info.in_maintenance(listeners))
+
+
+if __name__ == '__main__':
+    main()
