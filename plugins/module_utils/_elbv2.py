@@ -260,7 +260,8 @@ def reconcile(client, listener_arn, planner, check_mode, warn):
     """Read the listener, plan with ``planner(listener)``, then write (unless
     check mode or nothing to change). Returns (plan, {part: new rule ARN}).
 
-    PriorityInUse means another writer took a planned priority between the
+    PriorityInUse (another writer took a planned priority) or RuleNotFound
+    (another writer deleted a rule the plan modifies or moves) between the
     read and the write: read and plan once more, then give up (the error
     propagates). PlanError and NotFound propagate as they are.
     """
@@ -271,7 +272,7 @@ def reconcile(client, listener_arn, planner, check_mode, warn):
             return plan, {}
         try:
             return plan, apply_plan(client, listener_arn, plan, warn)
-        except is_boto3_error_code('PriorityInUse'):
+        except is_boto3_error_code(['PriorityInUse', 'RuleNotFound']):
             if attempt == 2:
                 raise
     raise AssertionError('unreachable')

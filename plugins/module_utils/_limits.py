@@ -92,26 +92,23 @@ def check_priority(priority, parts=1):
     return []
 
 
-def check_hosts(hosts):
+def _check_condition_values(option, values, pattern, allowed):
     errors = []
-    for host in hosts:
-        if len(host) > MAX_CONDITION_VALUE_CHARS:
-            errors.append("host_headers: '%s...' is %d characters; the ALB allows at most %d"
-                          % (host[:20], len(host), MAX_CONDITION_VALUE_CHARS))
-        elif not _HOST_RE.match(host):
-            errors.append("host_headers: '%s' may contain only letters, digits, '-', '.', '*' and '?'" % host)
+    for value in values:
+        if len(value) > MAX_CONDITION_VALUE_CHARS:
+            errors.append("%s: '%s...' is %d characters; the ALB allows at most %d"
+                          % (option, value[:20], len(value), MAX_CONDITION_VALUE_CHARS))
+        elif not pattern.match(value):
+            errors.append("%s: '%s' may contain only %s" % (option, value, allowed))
     return errors
+
+
+def check_hosts(hosts):
+    return _check_condition_values('host_headers', hosts, _HOST_RE, "letters, digits, '-', '.', '*' and '?'")
 
 
 def check_paths(paths):
-    errors = []
-    for path in paths:
-        if len(path) > MAX_CONDITION_VALUE_CHARS:
-            errors.append("path_patterns: '%s...' is %d characters; the ALB allows at most %d"
-                          % (path[:20], len(path), MAX_CONDITION_VALUE_CHARS))
-        elif not _PATH_RE.match(path):
-            errors.append("path_patterns: '%s' may contain only letters, digits and _-.$/~\"'@:+&*?" % path)
-    return errors
+    return _check_condition_values('path_patterns', paths, _PATH_RE, "letters, digits and _-.$/~\"'@:+&*?")
 
 
 def normalise_cidr(value):

@@ -230,6 +230,11 @@ def plan_explicit(others, mine, priority):
     """Priorities priority, priority+1, ... for this set's rules; never moves another rule."""
     holders = dict((o['priority'], o) for o in others)
     priorities = [priority + index for index in range(len(mine))]
+    # A mirror set's size is only known after the read: without this check its
+    # last CreateRule calls would fail after the first ones had succeeded.
+    if priorities and priorities[-1] > MAX_PRIORITY:
+        raise PlanError('priority %d..%d (%d rules) is outside 1..%d; choose a lower priority'
+                        % (priority, priorities[-1], len(mine), MAX_PRIORITY))
     for wanted in priorities:
         holder = holders.get(wanted)
         if holder is None:

@@ -360,6 +360,9 @@ def reconcile(module, client, listener_arn, spec, planner):
     except is_boto3_error_code('PriorityInUse') as e:
         module.fail_json_aws(e, msg='another writer keeps taking the priorities planned on listener %s; '
                              'nothing else was changed after that, run again' % listener_arn)
+    except is_boto3_error_code('RuleNotFound') as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg='another writer keeps deleting rules this run reads on listener %s; '
+                             'run again' % listener_arn)
     except is_boto3_error_code('TooManyRules') as e:  # pylint: disable=duplicate-except
         quota = _elbv2.rules_quota(client)
         module.fail_json_aws(e, msg='the load balancer has no room for more rules: its quota (%s) is %s rules, default '

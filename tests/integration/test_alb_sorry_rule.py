@@ -513,6 +513,33 @@ def test_a_concurrent_writer_taking_the_planned_priority_means_read_and_plan_aga
 
 
 @pytest.mark.sandbox_only
+def test_a_concurrent_writer_deleting_the_rule_to_modify_means_read_and_plan_again(moto, site):
+    _elbv2, AWSRetry, Wrapper = _module_utils()
+    from ansible_collections.sorrypage.aws.plugins.module_utils import _plan, _rules
+    elbv2 = moto.client('elbv2')
+    listener = site['listeners'][443]
+    first = ok(run(moto.url, dict(listener_arn=listener, content=PAGE, make_room=True)))
+    client = Wrapper(elbv2, AWSRetry.jittered_backoff())
+    spec = _rules.build_spec(dict(kind='sorry', content=PAGE + '<p>later</p>'))
+    plans = []
+
+    def planner_racing_another_writer(state):
+        plan = _plan.plan_present(spec, state, make_room=True)
+        if not plans:
+            # Between this read and the ModifyRule, someone else deletes the rule.
+            elbv2.delete_rule(RuleArn=plan['modifies'][0]['arn'])
+        plans.append(plan)
+        return plan
+
+    plan, created = _elbv2.reconcile(client, listener, planner_racing_another_writer, False, [].append)
+    assert len(plans) == 2
+    assert plans[0]['modifies'][0]['arn'] == first['rule']['arn'] and plans[1]['modifies'] == []
+    body = rules_by_priority(elbv2, listener)[plan['creates'][0]['priority']]['Actions'][0]
+    assert body['FixedResponseConfig']['MessageBody'] == PAGE + '<p>later</p>'
+    assert created[0] != first['rule']['arn']
+
+
+@pytest.mark.sandbox_only
 def test_changed_informational_tags_are_one_add_tags(moto, counter, site):
     listener = site['listeners'][443]
     ok(run(moto.url, dict(listener_arn=listener, content=PAGE, make_room=True, tags={'sorrypage:why': 'one'})))

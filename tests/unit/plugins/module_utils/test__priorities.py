@@ -300,6 +300,14 @@ def test_explicit_priority_held_by_a_foreign_rule():
                                 'priority or leave it out for automatic placement')
 
 
+def test_explicit_priority_of_a_set_that_runs_past_50000():
+    # A mirror set's size is known only after the read, so validate() cannot check this.
+    with pytest.raises(P.PlanError) as error:
+        P.plan_explicit(foreign([1]), new(3), 49999)
+    assert str(error.value) == 'priority 49999..50001 (3 rules) is outside 1..50000; choose a lower priority'
+    assert P.plan_explicit(foreign([1]), new(2), 49999)['priorities'] == [49999, 50000]
+
+
 def test_explicit_priority_held_by_another_owned_set():
     with pytest.raises(P.PlanError) as error:
         P.plan_explicit([owned('s', 6, SORRY, 'shop')], new(2), 5)
