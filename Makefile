@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COLL_LINK := .collections/ansible_collections/sorrypage/aws
+# Integration tests mostly wait on ansible-playbook subprocesses and the
+# sandbox; three workers keep two cores busy.
+TEST_WORKERS ?= 3
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
@@ -45,7 +48,7 @@ units: venv
 	bash hack/ansible-test.sh units
 
 integration: venv chromium
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load tests/integration
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
