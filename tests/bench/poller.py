@@ -1,0 +1,94 @@
+"""Time-to-sorry: a thread that asks the sandbox data plane what the public gets.
+
+Each target is one listener's local URL, the Host header to send, the
+source address to send from and what to wait for. The poller sends one GET
+per target per round, drops a target once it has seen what it waits for,
+and records the time since ``t0`` (the moment before ansible-playbook was
+started). A round lasts at least ``interval`` seconds, so the resolution is
+about one round (``resolution`` in the results: the longest round seen).
+
+On the way in it waits for the Sorry page for the public (503 from a
+fixed-response rule, ``is_sorry``) and for the office being forwarded
+(``is_forwarded``: the bypass rule is in); on the way out for the public no
+longer getting the page. It can also watch a callable (the controller's
+running pods) and record when it first returned 0.
+"""
+import threading
+import time
+
+from tests.sandbox.dataplane import ACTION_HEADER, request
+
+
+def is_sorry(resp):
+    return resp.status == 503 and resp.headers.get(ACTION_HEADER) == 'fixed-response'
+
+
+def not_sorry(resp):
+    return not is_sorry(resp)
+
+
+def is_forwarded(resp):
+    return resp.status == 200 and resp.headers.get(ACTION_HEADER) == 'forward'
+
+
+class Watch:
+    """``Watch(targets)``: targets are ``(key, url, host, source_ip, until)``; ``start(t0)``, ``stop()``, ``times()``."""
+
+    def __init__(self, targets, interval=0.05, pods=None, timeout=2.0):
+        self.targets = list(targets)
+        self.interval = interval
+        self.pods = pods
+        self.timeout = timeout
+        self.seen = {}
+        self.pods_gone = None
+        self.errors = 0
+        self.requests = 0
+        self.resolution = 0.0
+        self._t0 = None
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self, t0):
+        self._t0 = t0
+        self._thread = threading.Thread(target=self._run, name='bench-watch', daemon=True)
+        self._thread.start()
+        return self
+
+    def _probe(self, key, url, host, source_ip, until):
+        self.requests += 1
+        try:
+            resp = request(url + '/', host=host, source_ip=source_ip, timeout=self.timeout)
+        except OSError:
+            self.errors += 1
+            return
+        if until(resp):
+            self.seen[key] = time.monotonic() - self._t0
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            pending = [t for t in self.targets if t[0] not in self.seen]
+            for target in pending:
+                if self._stop.is_set():
+                    return
+                self._probe(*target)
+            if self.pods is not None and self.pods_gone is None:
+                try:
+                    if self.pods() == 0:
+                        self.pods_gone = time.monotonic() - self._t0
+                except OSError:
+                    self.errors += 1
+            if not pending and (self.pods is None or self.pods_gone is not None):
+                return
+            spent = time.monotonic() - started
+            self.resolution = max(self.resolution, spent, self.interval)
+            self._stop.wait(max(0.0, self.interval - spent))
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def times(self):
+        """Seconds per target key (None: never seen while watching)."""
+        return {target[0]: self.seen.get(target[0]) for target in self.targets}
