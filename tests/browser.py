@@ -45,8 +45,10 @@ def require_chromium():
 
 
 @contextlib.contextmanager
-def chromium_browser():
-    """A launched Browser with a throwaway profile; closed and removed on exit."""
+def chromium_browser(extra_args=()):
+    """A launched Browser with a throwaway profile; closed and removed on exit.
+
+    ``extra_args`` adds Chromium flags, e.g. ``--host-resolver-rules``."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -58,7 +60,7 @@ def chromium_browser():
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 ignore_default_args=True,
-                args=list(CHROMIUM_FLAGS) + ['--user-data-dir=' + profile, '--remote-debugging-pipe'],
+                args=list(CHROMIUM_FLAGS) + list(extra_args) + ['--user-data-dir=' + profile, '--remote-debugging-pipe'],
             )
             try:
                 yield browser
@@ -71,7 +73,7 @@ def chromium_browser():
 _LOAD_FAILED = 'Failed to load resource: the server responded with a status of %d'
 
 
-def _watch(page):
+def watch(page):
     page.console_log = []        # (type, text, url) of every console message
     page.page_errors = []        # uncaught exceptions
     page.failed_requests = []    # (url, failure) of requests that got no response
@@ -139,6 +141,6 @@ def chromium_page(viewport=None, locale=None, timezone_id=None, color_scheme='li
             options['color_scheme'] = color_scheme
         context = browser.new_context(**options)
         try:
-            yield _watch(context.new_page())
+            yield watch(context.new_page())
         finally:
             context.close()

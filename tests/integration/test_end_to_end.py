@@ -5,12 +5,9 @@ One sandbox and one maintenance_on run serve the read-only checks; the last
 test of that sandbox runs maintenance_off. The verify test has its own sandbox
 with a propagation delay.
 """
-import contextlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import urllib.request
 
 import pytest
@@ -80,28 +77,6 @@ def markers_by_host(sandbox):
     return found
 
 
-@contextlib.contextmanager
-def chromium_with(extra_args):
-    """tests.browser.chromium_browser() with extra Chromium flags (it takes none):
-    the same executable, flags and throwaway profile."""
-    from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
-    from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium  # pylint: disable=import-outside-toplevel
-
-    require_chromium()
-    profile = tempfile.mkdtemp(prefix='sorrypage-chromium-')
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, ignore_default_args=True,
-                args=list(CHROMIUM_FLAGS) + list(extra_args) + ['--user-data-dir=' + profile, '--remote-debugging-pipe'])
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture(scope='module')
 def site_on():
     """The sandbox with maintenance ON: maintenance_prepare.yml (uploads the
@@ -152,7 +127,7 @@ def test_a_bypassed_user_gets_the_application(site_on, who, host, method, path):
 def test_chromium_shows_the_sorry_page_to_the_public(site_on):
     """A browser connects from 127.0.0.1, a public address for the sandbox; the
     stylesheet and the logo come from the sandbox CDN (moto's S3), another origin."""
-    from tests.browser import _watch, console_errors, problems  # pylint: disable=import-outside-toplevel
+    from tests.browser import chromium_browser, console_errors, problems, watch  # pylint: disable=import-outside-toplevel
 
     # The CDN stand-in is moto's S3 endpoint, which refuses an anonymous GET of
     # a private object (CloudFront reads it with its own access): public-read.
@@ -163,10 +138,10 @@ def test_chromium_shows_the_sorry_page_to_the_public(site_on):
                        'Resource': 'arn:aws:s3:::%s/*' % bucket}]}))
     port = site_on.url_for(80).rsplit(':', 1)[1]
     url = 'http://%s:%s/some/path' % (SHOP, port)
-    with chromium_with(['--host-resolver-rules=MAP %s 127.0.0.1' % SHOP]) as browser:
+    with chromium_browser(['--host-resolver-rules=MAP %s 127.0.0.1' % SHOP]) as browser:
         context = browser.new_context(viewport={'width': 1024, 'height': 768}, color_scheme='light')
         try:
-            page = _watch(context.new_page())
+            page = watch(context.new_page())
             response = page.goto(url, wait_until='load')
             assert response is not None and response.status == 503
             assert site_on.markers[SHOP] in page.content()
