@@ -24,10 +24,14 @@ WARN_TASK = 'sorrypage.aws.maintenance : Warn that the Sorry page is on but the 
 RERUN_ADVICE = 'Run `on` again as soon as the Kubernetes API is back'
 
 
+REASON, UNTIL = 'Database upgrade', '2030-05-01T06:00:00Z'
+
+
 def run(sandbox, entry, **extra_vars):
-    # No sorrypage:why tag: moto refuses an 11th tag on a rule (AWS allows 50), and a sorry rule with who/when/why,
-    # page, marker and its 4 ownership tags already has 10 before the two pause tags.
-    extra_vars.setdefault('sorry_reason', '')
+    # Every informational tag (who/when/why/until) besides the ownership, page, marker and pause tags: more than
+    # moto's own 10 per rule, within AWS's 50 (the sandbox starts moto with AWS's quota).
+    extra_vars.setdefault('sorry_reason', REASON)
+    extra_vars.setdefault('sorry_until', UNTIL)
     return run_playbook(os.path.join('playbooks', 'maintenance_%s.yml' % entry), inventory=INVENTORY, env=sandbox.env(),
                         extra_vars=extra_vars)
 
@@ -92,10 +96,23 @@ def test_on_with_the_api_up_tags_every_rule_paused_with_the_recorded_count():
         assert text.count("controller PAUSED (from the rules' tags, 2 replicas recorded)") == len(sandbox.sites[0]['listeners'])
         assert 'PENDING' not in text
 
+
+def test_on_twice_with_reason_and_until_writes_nothing_the_second_time():
+    """Every tag a sorry rule can carry (more than moto's own cap of 10), and a rerun that changes none of them."""
+    with Sandbox() as sandbox:
+        assert_ok(run(sandbox, 'on', sorry_reason=REASON, sorry_until=UNTIL))
+        for tags in sorry_tags(sandbox):
+            assert (tags.get('sorrypage:why'), tags.get('sorrypage:until')) == (REASON, UNTIL), tags
+            assert tags.get('sorrypage:lbc') == 'paused' and tags.get('sorrypage:by') and tags.get('sorrypage:at'), tags
+            assert len(tags) > 10, tags
+        state = owned_rule_tags(sandbox)
+
         sandbox.proxy.reset()
-        again = run(sandbox, 'on')
+        again = run(sandbox, 'on', sorry_reason=REASON, sorry_until=UNTIL)
         assert_ok(again)
         assert writes(sandbox) == {}, sandbox.proxy.snapshot()
+        assert owned_rule_tags(sandbox) == state
+        assert replicas(sandbox) == 0
 
 
 def test_api_down_leaves_the_pause_pending_in_the_tags_and_a_later_on_completes_it():

@@ -1,4 +1,8 @@
-"""The sandbox's AWS side: a rule created in moto over HTTP reads back; the seed looks like the controller's."""
+"""The sandbox's AWS side: a rule created in moto over HTTP reads back; the seed looks like the controller's;
+moto runs at AWS's ELBv2 tag quota."""
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.ansible_run import run_module
 from tests.sandbox.seed import snapshot_listener
 
@@ -47,3 +51,50 @@ def test_counting_proxy_counts_each_call_by_operation(moto, counter, site):
     elbv2.describe_rules(ListenerArn=site['listeners'][443])
     elbv2.describe_tags(ResourceArns=[site['load_balancer_arn']])
     assert counter.snapshot() == {'DescribeRules': 2, 'DescribeTags': 1}
+
+
+def _tags(count, start=0):
+    return [{'Key': 'k%02d' % i, 'Value': 'v%d' % i} for i in range(start, start + count)]
+
+
+def _rule(elbv2, listener, priority, **kwargs):
+    return elbv2.create_rule(
+        ListenerArn=listener, Priority=priority,
+        Conditions=[{'Field': 'path-pattern', 'PathPatternConfig': {'Values': ['/quota-%d' % priority]}}],
+        Actions=[{'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '503', 'ContentType': 'text/plain'}}],
+        **kwargs)['Rules'][0]['RuleArn']
+
+
+def _tag_count(elbv2, arn):
+    return len(elbv2.describe_tags(ResourceArns=[arn])['TagDescriptions'][0]['Tags'])
+
+
+def test_a_rule_takes_aws_quota_of_50_tags_and_not_51(moto, site):
+    """moto alone stops at 10; the sandbox starts it with AWS's 50 (tests/sandbox/moto_launcher.py)."""
+    elbv2, listener = moto.client('elbv2'), site['listeners'][80]
+    arn = _rule(elbv2, listener, 200, Tags=_tags(1))
+    for count in range(2, 51):  # one AddTags per new key: 11th ... 50th all accepted
+        elbv2.add_tags(ResourceArns=[arn], Tags=_tags(1, start=count - 1))
+        assert _tag_count(elbv2, arn) == count
+    elbv2.add_tags(ResourceArns=[arn], Tags=[{'Key': 'k00', 'Value': 'changed'}])  # an update is no new tag
+    with pytest.raises(ClientError) as err:
+        elbv2.add_tags(ResourceArns=[arn], Tags=_tags(1, start=50))
+    assert err.value.response['Error']['Code'] == 'TooManyTags'
+    assert _tag_count(elbv2, arn) == 50
+
+    # Counted per call too: 40 held plus 11 new in one AddTags is 51.
+    many = _rule(elbv2, listener, 201, Tags=_tags(40))
+    with pytest.raises(ClientError) as err:
+        elbv2.add_tags(ResourceArns=[many], Tags=_tags(11, start=40))
+    assert err.value.response['Error']['Code'] == 'TooManyTags'
+    assert _tag_count(elbv2, many) == 40
+    elbv2.add_tags(ResourceArns=[many], Tags=_tags(10, start=40))
+    assert _tag_count(elbv2, many) == 50
+
+    # At creation: 50 tags are fine, 51 refused and no rule made.
+    assert _tag_count(elbv2, _rule(elbv2, listener, 202, Tags=_tags(50))) == 50
+    before = len(elbv2.describe_rules(ListenerArn=listener)['Rules'])
+    with pytest.raises(ClientError) as err:
+        _rule(elbv2, listener, 203, Tags=_tags(51))
+    assert err.value.response['Error']['Code'] == 'TooManyTags'
+    assert len(elbv2.describe_rules(ListenerArn=listener)['Rules']) == before

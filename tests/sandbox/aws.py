@@ -1,10 +1,12 @@
-"""A moto server in its own process, on a free loopback port."""
+"""A moto server in its own process, on a free loopback port, at AWS's ELBv2 tag quota."""
 import os
 import subprocess
 import sys
 
 from tests.sandbox.ports import free_port, wait_http
 
+# The repository root: ``-m tests.sandbox.moto_launcher`` is found from there, whatever the caller's directory.
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAKE_CREDENTIALS = {
     'AWS_ACCESS_KEY_ID': 'testing',
     'AWS_SECRET_ACCESS_KEY': 'testing',
@@ -15,7 +17,8 @@ FAKE_CREDENTIALS = {
 
 
 class MotoServer:
-    """``python -m moto.server`` on 127.0.0.1; ``url`` is its endpoint."""
+    """moto's server on 127.0.0.1 (``python -m tests.sandbox.moto_launcher``: 50 tags per ELBv2 resource,
+    as AWS); ``url`` is its endpoint."""
 
     def __init__(self, host='127.0.0.1', port=None):
         self.host = host
@@ -27,8 +30,8 @@ class MotoServer:
         env = dict(os.environ)
         env.update(FAKE_CREDENTIALS)
         self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'moto.server', '-H', self.host, '-p', str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            [sys.executable, '-m', 'tests.sandbox.moto_launcher', '-H', self.host, '-p', str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
         wait_http(self.url + '/moto-api/', proc=self.proc)
         return self
 

@@ -1,0 +1,78 @@
+"""``python -m tests.sandbox.moto_launcher -H HOST -p PORT``: moto's server at AWS's ELBv2 tag quota.
+
+moto refuses an 11th tag on an ELBv2 resource (its ``add_tags`` checks for
+10); AWS allows 50 per load balancer, target group, listener and rule
+(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
+This launcher replaces that one check, before the server starts, with AWS's:
+``TooManyTags`` when a call would leave a resource with more than 50 tags,
+counting the keys it adds (a key already there is an update, not a new tag).
+Creating a resource with more than 50 tags is refused the same way. Then it
+runs ``moto.server.main`` with the arguments given, as ``python -m
+moto.server`` does.
+"""
+import functools
+import inspect
+import sys
+
+import moto.server
+from moto.elbv2 import models as elbv2_models
+from moto.elbv2.exceptions import TooManyTagsError
+
+ELBV2_TAGS_PER_RESOURCE = 50
+MOTO_CHECK = '>= 10'  # the quota test in moto's ELBv2Backend.add_tags this replaces
+
+
+def _tag_keys(tags):
+    return {tag['Key'] for tag in tags or []}
+
+
+def _check_create(original):
+    """``original`` (a create_* method with a ``tags`` keyword) refused above the quota."""
+    @functools.wraps(original)
+    def create(self, *args, **kwargs):
+        if len(_tag_keys(kwargs.get('tags'))) > ELBV2_TAGS_PER_RESOURCE:
+            raise TooManyTagsError()
+        return original(self, *args, **kwargs)
+    create.sorrypage_quota = ELBV2_TAGS_PER_RESOURCE
+    return create
+
+
+def _add_tags(self, resource_arns, tags):
+    """AddTags with AWS's quota: the resource's keys plus the new ones, at most 50."""
+    added = _tag_keys(tags)
+    for arn in resource_arns:
+        have = set(self.tagging_service.get_tag_dict_for_resource(arn))
+        if len(have | added) > ELBV2_TAGS_PER_RESOURCE:
+            raise TooManyTagsError()
+    for arn in resource_arns:
+        self._get_resource_by_arn(arn)  # pylint: disable=protected-access  # ResourceNotFound / LoadBalancerNotFound as before
+        self.tagging_service.tag_resource(arn, tags)
+
+
+_add_tags.sorrypage_quota = ELBV2_TAGS_PER_RESOURCE
+
+
+def raise_elbv2_tag_quota():
+    """Patch moto's ELBv2 backend in this process; idempotent. Fails loudly if moto's check moved."""
+    backend = elbv2_models.ELBv2Backend
+    if getattr(backend.add_tags, 'sorrypage_quota', None) == ELBV2_TAGS_PER_RESOURCE:
+        return
+    source = inspect.getsource(backend.add_tags)
+    if MOTO_CHECK not in source or 'TooManyTagsError' not in source:
+        raise RuntimeError('moto %s: ELBv2Backend.add_tags no longer checks %r; review tests/sandbox/moto_launcher.py'
+                           % (getattr(moto, '__version__', '?'), MOTO_CHECK))
+    backend.add_tags = _add_tags
+    for name in ('create_rule', 'create_load_balancer', 'create_listener'):
+        method = getattr(backend, name)
+        if 'tags' not in inspect.signature(method).parameters:
+            raise RuntimeError('moto: ELBv2Backend.%s takes no tags any more; review tests/sandbox/moto_launcher.py' % name)
+        setattr(backend, name, _check_create(method))
+
+
+def main(argv=None):
+    raise_elbv2_tag_quota()
+    moto.server.main(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == '__main__':
+    main()
