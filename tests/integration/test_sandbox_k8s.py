@@ -299,6 +299,7 @@ def test_in_process_helpers_and_webhooks_seeded(k8s):
     mutating = k8s.get('mutatingwebhookconfigurations', 'aws-load-balancer-webhook')
     assert {w['name']: w['failurePolicy'] for w in mutating['webhooks']} == {
         'mpod.elbv2.k8s.aws': 'Fail', 'mservice.elbv2.k8s.aws': 'Fail', 'mtargetgroupbinding.elbv2.k8s.aws': 'Fail'}
+    k8s.pod_delay = 600.0   # far longer than the test: the new pod must still be starting
     k8s.patch('deployments', LBC, {'spec': {'replicas': 3}}, NS)
     assert len(k8s.list('pods', NS, SELECTOR)) == 3
     assert k8s.controller_available_replicas() == 2   # the new pod is not ready before pod_delay

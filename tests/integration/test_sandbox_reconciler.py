@@ -1,4 +1,9 @@
-"""The stand-in controller reconcile: why the AWS Load Balancer Controller must be paused."""
+"""The stand-in controller reconcile: why the AWS Load Balancer Controller must be paused.
+
+The tests drive the reconcile loop themselves (``tick()``), so what the
+controller has done at each step does not depend on how fast the step ran;
+only the last test runs it on its own thread.
+"""
 import pytest
 
 from tests.sandbox.aws import MotoServer
@@ -23,7 +28,7 @@ def moto():
 
 @pytest.fixture
 def k8s():
-    api = K8sApi(pod_delay=0.5).start()
+    api = K8sApi(pod_delay=0).start()  # pods start and go at once, unless a test sets a delay
     api.seed_lbc()
     yield api
     api.stop()
@@ -71,86 +76,80 @@ def add_rule(elbv2, listener, priority, actions=None, tags=None):
                              Actions=actions or SORRY, Tags=tags or SORRY_TAGS)['Rules'][0]['RuleArn']
 
 
-def wait_until_idle(reconciler, passes=20):
-    """Let the reconciler loop until a whole pass finds the controller stopped."""
-    for _attempt in range(passes):
-        if reconciler.wait_for_pass() is False:
-            return
-    raise AssertionError('the controller never stopped: %r' % reconciler.api.running_pods())
+def controller_pods(k8s):
+    return k8s.list('pods', NS, 'app.kubernetes.io/name=' + LBC)
 
 
 def test_direct_rule_is_deleted_while_the_controller_runs_and_survives_while_it_is_paused(k8s, alb):
     elbv2, managed, other = alb['elbv2'], alb['managed'], alb['other']
     before, other_before = rules(elbv2, managed), rules(elbv2, other)
-    with LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed], interval=0.2) as reconciler:
-        assert reconciler.wait_for_pass() is True
-        assert reconciler.changes == [] and rules(elbv2, managed) == before
+    reconciler = LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed])
+    assert reconciler.tick() is True
+    assert reconciler.changes == [] and rules(elbv2, managed) == before
 
-        add_rule(elbv2, managed, 100)
-        add_rule(elbv2, other, 100)
-        assert 100 in rules(elbv2, managed)
-        assert reconciler.wait_for_pass() is True
-        assert rules(elbv2, managed) == before
-        assert ('delete', managed, 100) in reconciler.changes
-        assert set(rules(elbv2, other)) == set(other_before) | {100}   # a listener not given is never touched
+    add_rule(elbv2, managed, 100)
+    add_rule(elbv2, other, 100)
+    assert 100 in rules(elbv2, managed)
+    assert reconciler.tick() is True
+    assert rules(elbv2, managed) == before
+    assert ('delete', managed, 100) in reconciler.changes
+    assert set(rules(elbv2, other)) == set(other_before) | {100}   # a listener not given is never touched
 
-        k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
-        wait_until_idle(reconciler)
-        assert k8s.list('pods', NS, 'app.kubernetes.io/name=' + LBC) == []
-        sorry_arn = add_rule(elbv2, managed, 100)
-        passes = reconciler.passes
-        assert reconciler.wait_for_pass() is False and reconciler.wait_for_pass() is False
-        assert reconciler.passes == passes
-        assert rules(elbv2, managed)[100][0] == sorry_arn
+    k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
+    assert controller_pods(k8s) == []
+    sorry_arn = add_rule(elbv2, managed, 100)
+    passes = reconciler.passes
+    assert reconciler.tick() is False and reconciler.tick() is False
+    assert reconciler.passes == passes
+    assert rules(elbv2, managed)[100][0] == sorry_arn
 
-        k8s.patch('deployments', LBC, {'spec': {'replicas': 2}}, NS)
-        for _attempt in range(20):
-            if reconciler.wait_for_pass():
-                break
-        assert 100 not in rules(elbv2, managed)
-        assert rules(elbv2, managed) == before
+    k8s.patch('deployments', LBC, {'spec': {'replicas': 2}}, NS)
+    assert len(k8s.running_pods(namespace=NS)) == 2
+    assert reconciler.tick() is True
+    assert 100 not in rules(elbv2, managed)
+    assert rules(elbv2, managed) == before
     assert reconciler.errors == []
 
 
 def test_terminating_controller_pods_still_reconcile(k8s, alb):
     """Scaled to 0 but its pods not gone yet: the controller still deletes rules (so wait for the pods)."""
     elbv2, managed = alb['elbv2'], alb['managed']
-    k8s.pod_delay = 600.0
-    with LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed], interval=0.2) as reconciler:
-        k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
-        assert k8s.get('deployments', LBC, NS)['spec']['replicas'] == 0
-        add_rule(elbv2, managed, 100)
-        assert reconciler.wait_for_pass() is True
-        assert 100 not in rules(elbv2, managed)
-        assert all('deletionTimestamp' in p['metadata'] for p in k8s.list('pods', NS, 'app.kubernetes.io/name=' + LBC))
+    k8s.pod_delay = 600.0  # the pods terminate for ten minutes: far longer than this test
+    reconciler = LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed])
+    k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
+    assert k8s.get('deployments', LBC, NS)['spec']['replicas'] == 0
+    add_rule(elbv2, managed, 100)
+    assert reconciler.tick() is True
+    assert 100 not in rules(elbv2, managed)
+    pods = controller_pods(k8s)
+    assert pods and all('deletionTimestamp' in p['metadata'] for p in pods)
 
 
 def test_rule_at_a_controller_priority_is_modified_in_place(k8s, alb):
     elbv2, managed = alb['elbv2'], alb['managed']
     before = rules(elbv2, managed)
-    with LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed], interval=0.2) as reconciler:
-        k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
-        wait_until_idle(reconciler)
-        # What a careless "make room" would do: move the controller's rule away, put ours at its priority.
-        elbv2.set_rule_priorities(RulePriorities=[{'RuleArn': before[2][0], 'Priority': 50}])
-        sorry_arn = add_rule(elbv2, managed, 2)
-        elbv2.modify_listener(ListenerArn=managed, DefaultActions=SORRY)
+    reconciler = LbcReconciler(k8s, elbv2=elbv2, listener_arns=[managed])
+    k8s.patch('deployments', LBC, {'spec': {'replicas': 0}}, NS)
+    assert reconciler.tick() is False
+    # What a careless "make room" would do: move the controller's rule away, put ours at its priority.
+    elbv2.set_rule_priorities(RulePriorities=[{'RuleArn': before[2][0], 'Priority': 50}])
+    sorry_arn = add_rule(elbv2, managed, 2)
+    elbv2.modify_listener(ListenerArn=managed, DefaultActions=SORRY)
+    assert reconciler.tick() is False
 
-        k8s.patch('deployments', LBC, {'spec': {'replicas': 2}}, NS)
-        for _attempt in range(20):
-            if reconciler.wait_for_pass():
-                break
-        after = rules(elbv2, managed)
-        assert sorted(after) == [1, 2, 3]
-        arn, conditions, actions, tags = after[2]
-        assert arn == sorry_arn                              # the same rule, rewritten in place
-        assert (conditions, actions) == before[2][1:3]
-        assert tags == before[2][3]                          # the controller's tags, ours gone
-        assert after[1] == before[1] and after[3] == before[3]
-        default = elbv2.describe_listeners(ListenerArns=[managed])['Listeners'][0]['DefaultActions']
-        assert normalize_actions(default)[0]['FixedResponseConfig']['StatusCode'] == '404'
-        assert {c[0] for c in reconciler.changes} == {'delete', 'modify', 'retag', 'modify-default'}
-        assert ('delete', managed, 50) in reconciler.changes and ('modify', managed, 2) in reconciler.changes
+    k8s.patch('deployments', LBC, {'spec': {'replicas': 2}}, NS)
+    assert reconciler.tick() is True
+    after = rules(elbv2, managed)
+    assert sorted(after) == [1, 2, 3]
+    arn, conditions, actions, tags = after[2]
+    assert arn == sorry_arn                              # the same rule, rewritten in place
+    assert (conditions, actions) == before[2][1:3]
+    assert tags == before[2][3]                          # the controller's tags, ours gone
+    assert after[1] == before[1] and after[3] == before[3]
+    default = elbv2.describe_listeners(ListenerArns=[managed])['Listeners'][0]['DefaultActions']
+    assert normalize_actions(default)[0]['FixedResponseConfig']['StatusCode'] == '404'
+    assert {c[0] for c in reconciler.changes} == {'delete', 'modify', 'retag', 'modify-default'}
+    assert ('delete', managed, 50) in reconciler.changes and ('modify', managed, 2) in reconciler.changes
     assert reconciler.errors == []
 
 
@@ -187,6 +186,8 @@ def test_model_is_the_tagged_rules_or_else_the_snapshot(k8s, alb):
 def test_stop_is_clean_and_counts_passes(k8s, alb):
     reconciler = LbcReconciler(k8s, elbv2=alb['elbv2'], listener_arns=[alb['managed']], interval=0.1).start()
     assert reconciler.wait_for_pass() is True
+    with pytest.raises(RuntimeError):
+        reconciler.tick()
     reconciler.stop()
     ticks = reconciler.ticks
     assert ticks >= 1 and reconciler.passes == ticks

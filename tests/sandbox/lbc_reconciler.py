@@ -75,9 +75,11 @@ class LbcReconciler:
 
     ``api`` is the sandbox ``K8sApi``; ``endpoint_url`` the moto server (or
     pass a boto3 ``elbv2`` client). ``start()`` / ``stop()``, or use it as a
-    context manager. ``passes`` counts reconciles done, ``ticks`` every loop
-    (also idle ones, with the controller at zero); ``changes`` records each
-    write as (operation, listener_arn, priority); ``errors`` AWS errors seen.
+    context manager; or, not started, call ``tick()`` for each loop, so a test
+    decides when the controller acts. ``passes`` counts reconciles done,
+    ``ticks`` every loop (also idle ones, with the controller at zero);
+    ``changes`` records each write as (operation, listener_arn, priority);
+    ``errors`` AWS errors seen.
     """
 
     def __init__(self, api, endpoint_url=None, listener_arns=(), interval=1.0, selector=CONTROLLER_SELECTOR,
@@ -182,6 +184,12 @@ class LbcReconciler:
         """True while a controller pod runs, Terminating ones included (they reconcile until they exit)."""
         return bool(self.api.running_pods(self.selector, self.namespace))
 
+    def tick(self):
+        """One loop now, in the caller's thread: True if a controller pod ran and it reconciled."""
+        if self._thread is not None:
+            raise RuntimeError('the reconciler runs its own loop: use wait_for_pass()')
+        return self._tick()
+
     def _tick(self):
         with self._cond:
             self._started_ticks += 1
@@ -198,6 +206,7 @@ class LbcReconciler:
                 self.passes += 1 if active else 0
                 self.last_tick_active = active
                 self._cond.notify_all()
+        return active
 
     def _run(self):
         while not self._stop.is_set():
