@@ -1,9 +1,10 @@
-"""The lbc_pause role (EKS-outage mode) against the sandbox.
+"""The lbc_pause role and module (EKS-outage mode) against the sandbox.
 
 Real ansible-playbook runs of tests/integration/playbooks/lbc_{pause,resume,status}.yml
 against the stand-in Kubernetes API (tests/sandbox/k8s_api.py), whose Pods
-follow a Deployment only after ``pod_delay`` seconds, and, to show why the
-pause exists, the stand-in controller (tests/sandbox/lbc_reconciler.py)
+follow a Deployment only after ``pod_delay`` seconds, or only when the test
+releases them (``pod_delay=None``) where a test is about a wait, and, to show
+why the pause exists, the stand-in controller (tests/sandbox/lbc_reconciler.py)
 deleting foreign rules on a moto ALB.
 """
 import json
@@ -150,13 +151,16 @@ def test_pause_then_resume_round_trip(cluster):
 
 
 def test_pause_waits_until_the_pods_are_really_gone(make_cluster):
-    cluster = make_cluster(pod_delay=10.0)
+    cluster = make_cluster(pod_delay=None)
+    # The Terminating pods stay until three lists of them have been answered.
+    cluster.api.release_pods_after_lists(3)
     result = cluster.run('pause')
     # Straight after the playbook: no pod left, not even a Terminating one
     # (which would still reconcile).
     assert cluster.pods() == [] and cluster.api.running_pods() == []
-    assert lbc(result)['action'] == 'paused'
-    assert result.task("sorrypage.aws.lbc_pause : Wait until the controller's pods are gone", 'shop')['attempts'] > 1
+    paused = lbc(result)
+    assert paused['action'] == 'paused' and paused['reapply'] is True
+    assert paused['wait_polls'] == 4, 'three lists still saw the pods, the fourth found them gone'
 
 
 def test_why_the_pause_exists(cluster, moto, site):
@@ -201,10 +205,12 @@ def test_two_sites_pausing_at_once_both_hold_it_and_the_last_one_out_resumes(clu
     assert actions in (['already_paused', 'paused'], ['paused', 'paused'])
     assert sorted(json.loads(cluster.record()['sorrypage.aws/holders'])) == ['blog', 'shop']
     assert cluster.record()['sorrypage.aws/paused-replicas'] == '2'
-    # Both read the same resourceVersion, then wrote: the second write met a
-    # 409 Conflict, and was retried after reading again.
+    # When both read the same resourceVersion before writing, the second
+    # write met a 409 Conflict and was retried after reading again (which
+    # interleaving happens is up to the scheduler; the unit tests of
+    # _lbc_pause hold each one).
     record_writes = [w for w in cluster.writes() if w[:2] == ('PATCH', LBC_NAME)]
-    assert [status for _m, _p, status in record_writes].count(409) == 1
+    assert [status for _m, _p, status in record_writes].count(409) <= 1
     assert [status for _m, _p, status in record_writes].count(200) == 2
 
     held = lbc(cluster.run('resume', sites=('shop', 'blog'), limit='shop'))
@@ -225,11 +231,12 @@ def test_conflicts_on_the_record_are_retried(cluster):
     cluster.api.inject_conflicts(3)
     paused = lbc(cluster.run('pause'))
     assert paused['action'] == 'paused' and paused['replicas_recorded'] == 2
-    assert cluster.writes() == [('PATCH', LBC_NAME, 409)] * 3 + [('PATCH', LBC_NAME, 200), ('PATCH', 'scale', 200)]
+    # The record and the scale to zero are one write.
+    assert cluster.writes() == [('PATCH', LBC_NAME, 409)] * 3 + [('PATCH', LBC_NAME, 200)]
     assert cluster.record()['sorrypage.aws/paused-replicas'] == '2' and cluster.replicas() == 0
 
 
-def test_conflicts_on_the_scale_are_retried(cluster):
+def test_conflicts_when_scaling_back_to_zero_are_retried(cluster):
     assert lbc(cluster.run('pause'))['action'] == 'paused'
     cluster.api.patch('deployments', LBC_NAME, {'spec': {'replicas': 2}}, NS)  # scaled back behind our back
     cluster.api.clear_log()
@@ -238,7 +245,7 @@ def test_conflicts_on_the_scale_are_retried(cluster):
     assert again['action'] == 'paused' and again['replicas_recorded'] == 2 and again['reapply'] is True
     assert 'the controller had been scaled back up to 2 replicas while paused (GitOps, Helm or a person?): scaled to 0 again' \
         in again['warnings']
-    assert cluster.writes() == [('PATCH', 'scale', 409)] * 2 + [('PATCH', 'scale', 200)]
+    assert cluster.writes() == [('PATCH', LBC_NAME, 409)] * 2 + [('PATCH', LBC_NAME, 200)]
     assert cluster.replicas() == 0 and cluster.pods() == []
 
 
@@ -322,9 +329,9 @@ def test_wrong_cluster_is_refused_before_any_change(cluster, step, note):
     result = cluster.run(step, sorry_lbc_cluster_name='other')
     assert result.rc != 0
     assert failure(result) == (
-        'Refused to %s kube-system/aws-load-balancer-controller (context sandbox of %s): it serves cluster sandbox, but the ALB '
+        'Refused to %s kube-system/aws-load-balancer-controller (context sandbox): it serves cluster sandbox, but the ALB '
         'belongs to cluster other (tag elbv2.k8s.aws/cluster): wrong kube context? Nothing was changed in the cluster. %s'
-        % (step, cluster.kubeconfig, note))
+        % (step, note))
     assert cluster.writes() == []
     after = cluster.deployment()
     assert after['spec']['replicas'] == before['spec']['replicas']
@@ -339,8 +346,8 @@ def test_controller_without_cluster_name_is_refused(cluster):
     result = cluster.run('pause')
     assert result.rc != 0
     assert failure(result) == (
-        "Refused to pause kube-system/aws-load-balancer-controller (context sandbox of %s): it runs with no --cluster-name argument, "
-        "so it cannot be checked against the ALB's cluster sandbox Nothing was changed in the cluster. %s" % (cluster.kubeconfig, NOT_PAUSED))
+        "Refused to pause kube-system/aws-load-balancer-controller (context sandbox): it runs with no --cluster-name argument, "
+        "so it cannot be checked against the ALB's cluster sandbox Nothing was changed in the cluster. %s" % NOT_PAUSED)
     assert cluster.replicas() == 2
 
 
@@ -371,7 +378,7 @@ def test_controller_already_at_zero_stays_at_zero(make_cluster):
                                   'the pause, so it stays at 0; pause record removed.')
     assert cluster.replicas() == 0 and cluster.record() == {} and cluster.pods() == []
     assert cluster.deployment()['metadata']['generation'] == generation
-    assert ('PATCH', 'scale', 200) not in cluster.writes()
+    assert [w for w in cluster.writes() if w[1] == 'scale'] == []
 
     nothing = lbc(cluster.run('resume'))
     assert nothing['action'] == 'nothing_recorded'
@@ -432,8 +439,8 @@ def test_status_shows_the_record_and_drift(cluster):
     cluster.api.set_unreachable(True)
     unknown = lbc(cluster.run('status'))
     assert unknown['action'] == 'unknown'
-    assert unknown['warnings'][0].startswith('Could not read the AWS Load Balancer Controller (context sandbox of %s): the Kubernetes '
-                                             'API cannot be reached (' % cluster.kubeconfig)
+    assert unknown['warnings'][0].startswith('Could not read the AWS Load Balancer Controller (context sandbox): the Kubernetes '
+                                             'API cannot be reached (')
 
 
 def test_gitops_owners_are_warned_about(cluster):
@@ -483,16 +490,15 @@ def test_no_controller_deployment(make_cluster):
     assert plain['action'] == 'not_needed'
     assert plain['message'] == (
         'Nothing to pause: no Deployment matches app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system '
-        '(context sandbox of %s) and the ALB is not controller-managed (no AWS Load Balancer Controller here, or EKS Auto Mode).'
-        % cluster.kubeconfig)
+        '(context sandbox) and the ALB is not controller-managed (no AWS Load Balancer Controller here, or EKS Auto Mode).')
 
     result = cluster.run('pause')
     assert result.rc != 0
     assert failure(result) == (
-        'No Deployment matches app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system (context sandbox of %s), '
+        'No Deployment matches app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system (context sandbox), '
         'but the ALB is managed by the AWS Load Balancer Controller of cluster sandbox. Wrong kube context, namespace '
         '(sorry_lbc_namespace) or selector (sorry_lbc_selector)? With EKS Auto Mode the controller runs outside the cluster and '
-        'cannot be paused. %s' % (cluster.kubeconfig, NOT_PAUSED))
+        'cannot be paused. %s' % NOT_PAUSED)
 
 
 def test_several_matching_deployments_are_refused(cluster):
@@ -503,9 +509,9 @@ def test_several_matching_deployments_are_refused(cluster):
     result = cluster.run('pause')
     assert result.rc != 0
     assert failure(result) == (
-        '2 Deployments match app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system (context sandbox of %s): '
+        '2 Deployments match app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system (context sandbox): '
         'kube-system/aws-load-balancer-controller, kube-system/lbc-second. Make sorry_lbc_selector match only the controller\'s. '
-        'Nothing was changed. %s' % (cluster.kubeconfig, NOT_PAUSED))
+        'Nothing was changed. %s' % NOT_PAUSED)
     assert cluster.replicas() == 2
 
 
@@ -528,7 +534,7 @@ def test_two_sites_resuming_at_once_restore_it_once(cluster):
 
 
 def test_pods_outliving_the_wait(make_cluster):
-    cluster = make_cluster(pod_delay=90.0)
+    cluster = make_cluster(pod_delay=None)  # never released: they outlive any wait
     result = cluster.run('pause', sorry_lbc_wait_timeout=2)
     assert result.rc != 0
     pods = cluster.pods()
@@ -545,7 +551,7 @@ def test_pods_outliving_the_wait(make_cluster):
 
 
 def test_controller_not_available_in_time_after_resume(make_cluster):
-    cluster = make_cluster(pod_delay=90.0, replicas=0)
+    cluster = make_cluster(pod_delay=None, replicas=0)  # the new pods never get ready
     cluster.api.patch('deployments', LBC_NAME, {'metadata': {'annotations': {
         'sorrypage.aws/paused-replicas': '2', 'sorrypage.aws/holders': '["shop"]'}}}, NS)
     result = cluster.run('resume', sorry_lbc_wait_timeout=2)
@@ -556,3 +562,45 @@ def test_controller_not_available_in_time_after_resume(make_cluster):
         'get pods -l app.kubernetes.io/name=aws-load-balancer-controller,app.kubernetes.io/instance=aws-load-balancer-controller` '
         'and `kubectl -n kube-system describe deployment aws-load-balancer-controller`.')
     assert cluster.replicas() == 2 and cluster.record() == {}
+
+
+@pytest.mark.parametrize('holders', ['["shop", "blog"]', 'shop, blog'])
+def test_a_record_written_by_the_first_version_is_resumed(make_cluster, holders):
+    """The first version (Jinja in the role) wrote the same three annotations; a hand-written record may list holders with commas."""
+    cluster = make_cluster(replicas=0)
+    cluster.api.patch('deployments', LBC_NAME, {'metadata': {'annotations': {
+        'sorrypage.aws/paused-replicas': '3', 'sorrypage.aws/holders': holders,
+        'sorrypage.aws/paused-at': '2026-11-29T21:00:00Z'}}}, NS)
+
+    status = lbc(cluster.run('status'))
+    assert (status['action'], status['replicas_recorded'], status['holders']) == ('paused', 3, ['shop', 'blog'])
+    assert status['paused_at'] == '2026-11-29T21:00:00Z'
+
+    held = lbc(cluster.run('resume'))
+    assert (held['action'], held['holders']) == ('still_held', ['blog'])
+    assert cluster.record() == {'sorrypage.aws/paused-replicas': '3', 'sorrypage.aws/holders': '["blog"]',
+                                'sorrypage.aws/paused-at': '2026-11-29T21:00:00Z'}
+
+    last = lbc(cluster.run('resume', sites=('shop', 'blog'), limit='blog'), 'blog')
+    assert (last['action'], last['replicas'], last['available_replicas']) == ('resumed', 3, 3)
+    assert cluster.record() == {} and cluster.replicas() == 3
+
+
+def test_module_defaults_of_the_k8s_group_reach_the_module_and_kubernetes_core(cluster, tmp_path):
+    """group/sorrypage.aws.k8s extends kubernetes.core.k8s: one module_defaults for both."""
+    playbook = tmp_path / 'defaults.yml'
+    playbook.write_text(yaml.safe_dump([{
+        'name': 'module_defaults for the k8s group', 'hosts': 'localhost', 'gather_facts': False,
+        'module_defaults': {'group/sorrypage.aws.k8s': {'kubeconfig': cluster.kubeconfig, 'context': 'sandbox'}},
+        'tasks': [
+            {'name': 'Read the pause', 'sorrypage.aws.lbc_pause': {'state': 'status', 'site': 'shop', 'controller_managed': True},
+             'register': 'status'},
+            {'name': 'Read the Deployment', 'kubernetes.core.k8s_info': {
+                'kind': 'Deployment', 'namespace': NS, 'name': LBC_NAME}, 'register': 'found'},
+            {'name': 'Report the result', 'ansible.builtin.debug': {
+                'msg': '{{ status.controller.action }} {{ found.resources | length }}'}},
+        ]}]))
+    env = {'K8S_AUTH_KUBECONFIG': str(tmp_path / 'missing-kubeconfig')}  # must not be the one used
+    result = run_playbook(str(playbook), env=env)
+    assert result.rc == 0, failure(result, 'localhost')
+    assert result.task('Report the result', 'localhost')['msg'] == 'not_paused 1'

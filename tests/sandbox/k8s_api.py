@@ -6,6 +6,10 @@ merge / JSON / strategic-merge (named lists by name) / apply patches, label and 
 selectors, resourceVersion preconditions (409), the Deployment ``scale``
 subresource, short-lived watches, and Pods that follow a Deployment's replicas
 only after ``pod_delay`` seconds, so a wait that does not really wait fails.
+With ``pod_delay=None`` the Pods are held instead: they start and go only when
+the test says so (``release_pods``, or ``release_pods_after_lists(n)`` after
+``n`` more Pod lists have seen them), so a test of a wait never depends on how
+fast the machine is.
 Fault hooks: ``set_unreachable``, ``inject_conflicts``, ``set_forbidden``,
 ``required_token``; every request is logged in ``request_log``.
 """
@@ -203,6 +207,7 @@ class K8sApi:
                  lagging_status=True):
         self.host, self.port = host, port
         self.pod_delay = pod_delay
+        self._release_after_lists = None
         self.lagging_status = lagging_status
         self.token = token
         self.required_token = required_token
@@ -270,6 +275,26 @@ class K8sApi:
         """The next ``count`` writes to Deployments (incl. scale) answer 409 Conflict."""
         with self._lock:
             self._conflicts = count
+
+    def _after_delay(self, now):
+        return float('inf') if self.pod_delay is None else now + self.pod_delay
+
+    def release_pods(self):
+        """Held Pods (``pod_delay=None``) start or go now."""
+        with self._lock:
+            self._release_after_lists = None
+            now = time.time()
+            for timing in self._pod_timing.values():
+                for key in ('ready_at', 'gone_at'):
+                    if timing.get(key) == float('inf'):
+                        timing[key] = now
+
+    def release_pods_after_lists(self, count):
+        """Held Pods start or go once ``count`` more Pod lists have been answered (counted, not timed)."""
+        with self._lock:
+            self._release_after_lists = count
+            if count <= 0:
+                self.release_pods()
 
     def set_forbidden(self, forbidden=True):
         """Every non-discovery request answers 403 Forbidden (RBAC denial)."""
@@ -456,7 +481,7 @@ class K8sApi:
     def _terminate(self, pod, now):
         if 'deletionTimestamp' not in pod['metadata']:
             pod['metadata'].update(deletionTimestamp=_now(), deletionGracePeriodSeconds=30, resourceVersion=self._next_rv())
-            self._pod_timing.setdefault(pod['metadata']['uid'], {})['gone_at'] = now + self.pod_delay
+            self._pod_timing.setdefault(pod['metadata']['uid'], {})['gone_at'] = self._after_delay(now)
 
     def _sync(self):
         now = time.time()
@@ -480,7 +505,7 @@ class K8sApi:
         for pod in reversed(active[spec['replicas']:]):
             self._terminate(pod, now)
         for _i in range(spec['replicas'] - len(active)):
-            self._new_pod(dep, tpl_hash, now if settled else now + self.pod_delay)
+            self._new_pod(dep, tpl_hash, now if settled else self._after_delay(now))
         for pod in self._pods_of(dep):
             ready = self._pod_timing[pod['metadata']['uid']]['ready_at'] <= now
             if ready and pod['status']['phase'] == 'Pending':
@@ -609,7 +634,12 @@ class K8sApi:
             self._conflicts -= 1
             raise _conflict(plural, name or body.get('metadata', {}).get('name', ''))
         if method == 'GET' and name is None:
-            return 200, self._list(plural, namespace, query)
+            listed = self._list(plural, namespace, query)
+            if plural == 'pods' and self._release_after_lists is not None:
+                self._release_after_lists -= 1
+                if self._release_after_lists <= 0:
+                    self.release_pods()
+            return 200, listed
         if method == 'POST' and name is None:
             return 201, self._write(plural, namespace, None, body, dry_run=dry_run)
         if method == 'DELETE' and name is None:
