@@ -20,8 +20,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import DESCRIBE_RULES_PAGE
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import DESCRIBE_TAGS_BATCH
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DESCRIBE_RULES_PAGE
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DESCRIBE_TAGS_BATCH
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import PINNED
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import SHIFT
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import tag_dict

@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import bisect
 
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import MAX_PRIORITY
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_PRIORITY
 
 SPACING = 10
 # Slots a shift leaves beyond what the current change needs, so the next set

@@ -14,16 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import ipaddress
 import json
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import DEFAULT_PATHS
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import DEFAULT_STATUS
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import MAX_CONDITION_VALUES
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import dedupe
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import normalise_cidr
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import split_values
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_CONDITION_VALUES
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import digest
 
 MASK = '********'
@@ -39,8 +35,51 @@ _CONFIG_KEY = {
 _REDIRECT_DEFAULTS = {'Protocol': '#{protocol}', 'Port': '#{port}', 'Host': '#{host}', 'Path': '/#{path}', 'Query': '#{query}'}
 
 
+DEFAULT_STATUS = {'sorry': 503, 'preview': 200}
+DEFAULT_PATHS = {'sorry': ['/*']}
+
+
 class RuleError(Exception):
     pass
+
+
+# ---------------------------------------------------------------- values
+
+def dedupe(values):
+    """The values in their first order, without repeats (the ALB rejects duplicates)."""
+    seen = set()
+    out = []
+    for value in values or []:
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def normalise_cidr(value):
+    """A CIDR (or a bare address, taken as /32 or /128) in its canonical text form.
+
+    Raises ValueError with a message naming the value.
+    """
+    text = str(value).strip()
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError("source_ips: '%s' is not an IPv4 or IPv6 CIDR" % text)
+        raise ValueError("source_ips: '%s' has host bits set (the network is %s)" % (text, loose))
+    return str(network)
+
+
+def chunk_size(base_values):
+    """How many values of a bypass condition fit beside ``base_values`` others."""
+    return MAX_CONDITION_VALUES - base_values
+
+
+def split_values(values, size):
+    return [values[i:i + size] for i in range(0, len(values), size)] if size > 0 else []
 
 
 # ---------------------------------------------------------------- the input
@@ -299,7 +338,7 @@ def _mirror(spec, foreign_rules, default_actions):
             if name.lower() in names:
                 raise RuleError('cannot mirror %s: it already has an http-header condition on %s' % (where, name))
         used = sum(len(condition_values(c)) for c in written)
-        room = MAX_CONDITION_VALUES - used
+        room = chunk_size(used)
         if room <= 0:
             raise RuleError('cannot mirror %s: its conditions already use %d of the %d condition values a rule may have, '
                             'leaving none for the bypass condition' % (where, used, MAX_CONDITION_VALUES))
@@ -334,7 +373,7 @@ def desired_rules(spec, foreign_rules, default_actions):
         target, source = infer_target(spec['hosts'], foreign_rules, default_actions)
     used = sum(len(condition_values(c)) for c in base)
     rules = []
-    for alternative in _alternatives(spec, MAX_CONDITION_VALUES - used):
+    for alternative in _alternatives(spec, chunk_size(used)):
         conditions = base + ([alternative] if alternative else [])
         rules.append({'conditions': conditions, 'actions': [forward(target)]})
     return rules, source

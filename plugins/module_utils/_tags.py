@@ -19,11 +19,11 @@ __metaclass__ = type
 import hashlib
 import json
 import re
+import unicodedata
 
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import MAX_TAG_KEY_CHARS
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import MAX_TAG_VALUE_CHARS
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import MAX_TAGS_PER_RESOURCE
-from ansible_collections.sorrypage.aws.plugins.module_utils._limits import is_tag_char
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_TAG_KEY_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_TAG_VALUE_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_TAGS_PER_RESOURCE
 
 PREFIX = 'sorrypage:'
 RULE = PREFIX + 'rule'
@@ -38,6 +38,11 @@ OWNERSHIP_KEYS = (RULE, KIND, PART, HASH)
 RESERVED_KEYS = OWNERSHIP_KEYS + (SHIFT, PINNED)
 
 _SHIFT_RE = re.compile(r'^\+([1-9][0-9]*)$')
+
+
+def is_tag_char(char):
+    """ELBv2 tag keys and values: Unicode letters, numbers, separators and _.:/=+-@."""
+    return unicodedata.category(char)[0] in 'LNZ' or char in '_.:/=+-@'
 
 
 def tag_list(tags):

@@ -321,11 +321,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _alb_limits
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
-from ansible_collections.sorrypage.aws.plugins.module_utils import _limits
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules
 from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
+from ansible_collections.sorrypage.aws.plugins.module_utils import _validate
 
 
 def _result(module, spec, listener_arn, plan, created):
@@ -340,7 +341,7 @@ def _result(module, spec, listener_arn, plan, created):
         listener_arn=listener_arn,
         rules=rules,
         rule=rules[0] if rules else {},
-        content_chars=_limits.body_chars(spec['content']) if spec['kind'] != 'bypass' else 0,
+        content_chars=_validate.body_chars(spec['content']) if spec['kind'] != 'bypass' else 0,
         moved_rules=plan['moved_rules'],
         target_group_source=plan['target_group_source'],
         drift=plan['drift'],
@@ -384,7 +385,7 @@ def main():
         name=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         content=dict(type='str'),
-        content_type=dict(type='str', default='text/html', choices=list(_limits.CONTENT_TYPES)),
+        content_type=dict(type='str', default='text/html', choices=list(_alb_limits.CONTENT_TYPES)),
         status_code=dict(type='int'),
         host_headers=dict(type='list', elements='str', default=[]),
         path_patterns=dict(type='list', elements='str', default=[]),
@@ -408,7 +409,7 @@ def main():
         required_one_of=[('listener_arn', 'load_balancer_name')],
     )
     params = module.params
-    errors = _limits.validate(params)
+    errors = _validate.validate(params)
     if errors:
         module.fail_json(msg='invalid input: %s' % '; '.join(errors), errors=errors)
     spec = _rules.build_spec(params)

@@ -272,3 +272,50 @@ def test_summarise_actions(actions, summary):
 def test_fixed_body():
     assert R.fixed_body([R.fixed_response(503, 'text/html', u'\u65e5')]) == u'\u65e5'
     assert R.fixed_body([R.forward(TG_WEB)]) is None
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('10.0.0.0/8', '10.0.0.0/8'),
+    (' 192.0.2.7 ', '192.0.2.7/32'),
+    ('2001:DB8:0:0::/32', '2001:db8::/32'),
+    ('2001:db8::1', '2001:db8::1/128'),
+])
+def test_normalise_cidr(value, expected):
+    assert R.normalise_cidr(value) == expected
+
+
+@pytest.mark.parametrize('values, size, chunks', [
+    ([1, 2, 3, 4, 5, 6, 7], 3, [[1, 2, 3], [4, 5, 6], [7]]),
+    ([1, 2], 5, [[1, 2]]),
+    ([], 4, []),
+    ([1], 0, []),
+])
+def test_split_values(values, size, chunks):
+    assert R.split_values(values, size) == chunks
+
+
+@pytest.mark.parametrize('values, expected', [
+    (['b', 'a', 'b', 'c', 'a'], ['b', 'a', 'c']),
+    ([], []),
+    (None, []),
+])
+def test_dedupe_keeps_first_order(values, expected):
+    assert R.dedupe(values) == expected
+
+
+@pytest.mark.parametrize('value', ['10.0.0.300/8', 'shop.example.com', ''])
+def test_normalise_cidr_refuses_what_is_not_a_cidr(value):
+    with pytest.raises(ValueError) as err:
+        R.normalise_cidr(value)
+    assert str(err.value) == "source_ips: '%s' is not an IPv4 or IPv6 CIDR" % value
+
+
+def test_normalise_cidr_names_the_network_of_host_bits():
+    with pytest.raises(ValueError) as err:
+        R.normalise_cidr('10.1.2.3/8')
+    assert str(err.value) == "source_ips: '10.1.2.3/8' has host bits set (the network is 10.0.0.0/8)"
+
+
+@pytest.mark.parametrize('base_values, size', [(0, 5), (2, 3), (5, 0)])
+def test_chunk_size(base_values, size):
+    assert R.chunk_size(base_values) == size

@@ -104,3 +104,9 @@ def test_tag_list_and_dict_round_trip():
 def test_informational_leaves_out_reserved_keys():
     assert _tags.informational({'sorrypage:rule': 'x', 'sorrypage:shift': '+1', 'sorrypage:pinned': 'true',
                                 'sorrypage:why': 'y'}) == {'sorrypage:why': 'y'}
+
+
+@pytest.mark.parametrize('char, ok', [('a', True), (u'\u65e5', True), ('7', True), (' ', True), ('@', True),
+                                      ('#', False), ('(', False), ('\n', False), ('*', False)])
+def test_tag_characters(char, ok):
+    assert _tags.is_tag_char(char) is ok

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ALB's documented limits, and validation of alb_sorry_rule input against them.
+"""Validation of alb_sorry_rule input against the ALB's limits.
 
 Everything here is pure and runs before the first AWS call: moto (and a
 hurried operator) accept inputs the real ALB rejects, and a failure half way
@@ -13,46 +13,31 @@ __metaclass__ = type
 
 import ipaddress
 import re
-import unicodedata
 
-MAX_BODY_CHARS = 1024
-CONTENT_TYPES = ('text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json')
-STATUS_CODE_PATTERN = r'^(2|4|5)\d\d$'
-MAX_CONDITION_VALUES = 5
-MAX_HEADER_NAME_CHARS = 40
-MAX_CONDITION_VALUE_CHARS = 128
-MIN_PRIORITY = 1
-MAX_PRIORITY = 50000
-# The default quota; the real one (rules-per-application-load-balancer) can be
-# raised, so it is only used to refuse a rule set that could never fit.
-DEFAULT_RULES_QUOTA = 100
-DESCRIBE_TAGS_BATCH = 20
-DESCRIBE_RULES_PAGE = 400
-MAX_TAG_KEY_CHARS = 128
-MAX_TAG_VALUE_CHARS = 256
-MAX_TAGS_PER_RESOURCE = 50
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import CONTENT_TYPES
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DEFAULT_RULES_QUOTA
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_BODY_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_CONDITION_VALUE_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_CONDITION_VALUES
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_HEADER_NAME_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_PRIORITY
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_TAG_VALUE_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MIN_PRIORITY
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import STATUS_CODE_PATTERN
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import DEFAULT_PATHS
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import chunk_size
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import dedupe
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import normalise_cidr
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import split_values
+from ansible_collections.sorrypage.aws.plugins.module_utils._tags import is_tag_char
 
-KINDS = ('sorry', 'bypass', 'preview')
-DEFAULT_STATUS = {'sorry': 503, 'preview': 200}
-DEFAULT_PATHS = {'sorry': ['/*']}
-
-# host-header: A-Z a-z 0-9 - . * ?; path-pattern: A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
+# The characters AWS documents for condition values. host-header: A-Z a-z 0-9
+# - . * ?; path-pattern: A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
 _HOST_RE = re.compile(r'^[A-Za-z0-9.*?-]+$')
 _PATH_RE = re.compile(r'''^[A-Za-z0-9_.$/~"'@:+&*?-]+$''')
 # An HTTP header name is an RFC 9110 token.
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _STATUS_RE = re.compile(STATUS_CODE_PATTERN)
-
-
-def dedupe(values):
-    """The values in their first order, without repeats (the ALB rejects duplicates)."""
-    seen = set()
-    out = []
-    for value in values or []:
-        if value not in seen:
-            seen.add(value)
-            out.append(value)
-    return out
 
 
 def body_chars(content):
@@ -111,23 +96,6 @@ def check_paths(paths):
     return _check_condition_values('path_patterns', paths, _PATH_RE, "letters, digits and _-.$/~\"'@:+&*?")
 
 
-def normalise_cidr(value):
-    """A CIDR (or a bare address, taken as /32 or /128) in its canonical text form.
-
-    Raises ValueError with a message naming the value.
-    """
-    text = str(value).strip()
-    try:
-        network = ipaddress.ip_network(text, strict=True)
-    except ValueError:
-        try:
-            loose = ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            raise ValueError("source_ips: '%s' is not an IPv4 or IPv6 CIDR" % text)
-        raise ValueError("source_ips: '%s' has host bits set (the network is %s)" % (text, loose))
-    return str(network)
-
-
 def check_source_ips(source_ips, allow_any_source=False):
     """Returns (errors, canonical CIDRs in order without repeats)."""
     errors = []
@@ -167,11 +135,6 @@ def check_http_headers(http_headers):
     return errors
 
 
-def is_tag_char(char):
-    """ELBv2 tag keys and values: Unicode letters, numbers, separators and _.:/=+-@."""
-    return unicodedata.category(char)[0] in 'LNZ' or char in '_.:/=+-@'
-
-
 def check_name(name):
     if not name:
         return ['name must not be empty']
@@ -182,15 +145,6 @@ def check_name(name):
     if len(name) > MAX_TAG_VALUE_CHARS:
         return ['name is %d characters; at most %d fit in a tag' % (len(name), MAX_TAG_VALUE_CHARS)]
     return []
-
-
-def chunk_size(base_values):
-    """How many values of a bypass condition fit beside ``base_values`` others."""
-    return MAX_CONDITION_VALUES - base_values
-
-
-def split_values(values, size):
-    return [values[i:i + size] for i in range(0, len(values), size)] if size > 0 else []
 
 
 def validate(params):

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sorrypage.aws.plugins.module_utils import _limits
+from ansible_collections.sorrypage.aws.plugins.module_utils import _validate
 
 LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/1/2'
 
@@ -42,7 +42,7 @@ def params(**overrides):
     {'name': u'shop.example.com 443 @ops:+=/-_ \u65e5\u672c'},
 ])
 def test_valid_input_has_no_errors(overrides):
-    assert _limits.validate(params(**overrides)) == []
+    assert _validate.validate(params(**overrides)) == []
 
 
 @pytest.mark.parametrize('overrides, message', [
@@ -131,42 +131,16 @@ def test_valid_input_has_no_errors(overrides):
     ({'listener_arn': None}, 'give listener_arn, or load_balancer_name and listener_port'),
 ])
 def test_invalid_input_is_named_with_its_limit(overrides, message):
-    assert message in _limits.validate(params(**overrides))
+    assert message in _validate.validate(params(**overrides))
 
 
 def test_all_errors_are_reported_at_once():
-    errors = _limits.validate(params(content='x' * 1030, status_code=302, priority=0, host_headers=['bad_host']))
+    errors = _validate.validate(params(content='x' * 1030, status_code=302, priority=0, host_headers=['bad_host']))
     assert len(errors) == 4
     assert errors[0].startswith('content is 1030 characters')
 
 
-@pytest.mark.parametrize('value, expected', [
-    ('10.0.0.0/8', '10.0.0.0/8'),
-    (' 192.0.2.7 ', '192.0.2.7/32'),
-    ('2001:DB8:0:0::/32', '2001:db8::/32'),
-    ('2001:db8::1', '2001:db8::1/128'),
-])
-def test_normalise_cidr(value, expected):
-    assert _limits.normalise_cidr(value) == expected
-
-
 def test_source_ips_are_deduplicated_in_canonical_form():
-    errors, cidrs = _limits.check_source_ips(['10.0.0.0/8', '10.0.0.0/8', '2001:DB8::/32', '2001:db8::/32'])
+    errors, cidrs = _validate.check_source_ips(['10.0.0.0/8', '10.0.0.0/8', '2001:DB8::/32', '2001:db8::/32'])
     assert errors == []
     assert cidrs == ['10.0.0.0/8', '2001:db8::/32']
-
-
-@pytest.mark.parametrize('values, size, chunks', [
-    ([1, 2, 3, 4, 5, 6, 7], 3, [[1, 2, 3], [4, 5, 6], [7]]),
-    ([1, 2], 5, [[1, 2]]),
-    ([], 4, []),
-    ([1], 0, []),
-])
-def test_split_values(values, size, chunks):
-    assert _limits.split_values(values, size) == chunks
-
-
-@pytest.mark.parametrize('char, ok', [('a', True), (u'\u65e5', True), ('7', True), (' ', True), ('@', True),
-                                      ('#', False), ('(', False), ('\n', False), ('*', False)])
-def test_tag_characters(char, ok):
-    assert _limits.is_tag_char(char) is ok
