@@ -4,9 +4,11 @@
 
 ``client`` is the one ``module.client('elbv2', retry_decorator=AWSRetry.jittered_backoff())``
 gives, so every call passes ``aws_retry=True`` and throttling is retried.
-Reads are as few as the API allows: one DescribeRules per 400 rules and one
-DescribeTags per 20 rules (the default rule never carries ownership tags, so
-it is not asked about).
+Paged reads go through botocore's paginators; a paginator calls the client
+without ``aws_retry``, so the whole paged read is retried instead (amazon.aws
+``paginated_query_with_retries``). Reads are as few as the API allows: one
+DescribeRules per 400 rules and one DescribeTags per 20 rules (the default
+rule never carries ownership tags, so it is not asked about).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +21,8 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DESCRIBE_RULES_PAGE
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DESCRIBE_TAGS_BATCH
@@ -51,17 +55,14 @@ def describe_load_balancer(client, name=None, arn=None):
     return found[0]
 
 
+def _paged(client, operation, **params):
+    """The whole result of a paged read, retried as one on throttling."""
+    return paginated_query_with_retries(client, operation, retry_decorator=AWSRetry.jittered_backoff(), **params)
+
+
 def describe_listeners(client, load_balancer_arn):
-    """Every listener of a load balancer (paged by Marker)."""
-    listeners = []
-    kwargs = dict(LoadBalancerArn=load_balancer_arn)
-    while True:
-        response = client.describe_listeners(aws_retry=True, **kwargs)
-        listeners.extend(response.get('Listeners', []))
-        marker = response.get('NextMarker')
-        if not marker or not response.get('Listeners'):
-            break
-        kwargs['Marker'] = marker
+    """Every listener of a load balancer, by port."""
+    listeners = _paged(client, 'describe_listeners', LoadBalancerArn=load_balancer_arn).get('Listeners', [])
     return sorted(listeners, key=lambda item: item['Port'])
 
 
@@ -79,18 +80,13 @@ def resolve_listener(client, listener_arn=None, load_balancer_name=None, listene
 
 
 def describe_rules(client, listener_arn):
-    rules = []
-    kwargs = dict(ListenerArn=listener_arn, PageSize=DESCRIBE_RULES_PAGE)
-    while True:
-        try:
-            response = client.describe_rules(aws_retry=True, **kwargs)
-        except is_boto3_error_code('ListenerNotFound'):
-            raise NotFound("listener '%s' was not found" % listener_arn)
-        rules.extend(response.get('Rules', []))
-        marker = response.get('NextMarker')
-        if not marker or not response.get('Rules'):
-            return rules
-        kwargs['Marker'] = marker
+    """Every rule of a listener, the default rule included, in pages of 400."""
+    try:
+        result = _paged(client, 'describe_rules', ListenerArn=listener_arn,
+                        PaginationConfig={'PageSize': DESCRIBE_RULES_PAGE})
+    except is_boto3_error_code('ListenerNotFound'):
+        raise NotFound("listener '%s' was not found" % listener_arn)
+    return result.get('Rules', [])
 
 
 def describe_tags(client, arns):
@@ -163,18 +159,14 @@ def read_site(client, name=None, arn=None, ports=None):
 
 def rules_quota(client):
     """The account's rules-per-application-load-balancer quota, or None if unreadable."""
-    kwargs = {}
     try:
-        while True:
-            response = client.describe_account_limits(aws_retry=True, **kwargs)
-            for limit in response.get('Limits', []):
-                if limit.get('Name') == RULES_QUOTA_NAME:
-                    return int(limit['Max'])
-            if not response.get('NextMarker'):
-                return None
-            kwargs['Marker'] = response['NextMarker']
+        limits = _paged(client, 'describe_account_limits').get('Limits', [])
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
         return None
+    for limit in limits:
+        if limit.get('Name') == RULES_QUOTA_NAME:
+            return int(limit['Max'])
+    return None
 
 
 def add_tags(client, arns, tags):
