@@ -108,7 +108,9 @@ options:
     default: 1024
   minify:
     description:
-      - Minify the pages (minify-html, or a built-in minifier when that library is missing) and the CSS files.
+      - Minify the pages and the CSS files with the minify-html Python library.
+      - When that library is missing the task fails, naming it (C(pip install minify-html)); set O(minify=false)
+        to build without it, with pages that are larger and may not fit O(max_chars).
     type: bool
     default: true
   shorten_var:
@@ -136,7 +138,7 @@ notes:
     with O(wait), C(cloudfront:GetInvalidation).
 requirements:
   - jinja2
-  - minify-html (optional; a built-in minifier is used without it)
+  - minify-html (with O(minify=true), the default)
   - boto3 and botocore (only with O(bucket))
 """
 
@@ -258,7 +260,7 @@ invalidation_id:
   type: str
   sample: I2J0I21PCUYOIK
 minifier:
-  description: The HTML minifier used (C(minify-html) or C(builtin)), or null with O(minify=false).
+  description: The HTML minifier used (C(minify-html)), or null with O(minify=false).
   returned: always
   type: str
   sample: minify-html
@@ -270,6 +272,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import HAS_BOT
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _assets
+from ansible_collections.sorrypage.aws.plugins.module_utils import _budget
+from ansible_collections.sorrypage.aws.plugins.module_utils import _minify
 from ansible_collections.sorrypage.aws.plugins.module_utils import _pages
 from ansible_collections.sorrypage.aws.plugins.module_utils import _s3sync
 
@@ -288,6 +293,8 @@ def build(module):
         module.fail_json(msg='public_url must be an absolute http(s) URL, got %r' % public_url)
     if not _pages.HAS_JINJA2:
         module.fail_json(msg=missing_required_lib('jinja2'))
+    if params['minify'] and not _minify.HAS_MINIFY_HTML:
+        module.fail_json(msg=missing_required_lib('minify-html', reason='to minify the pages: pip install minify-html, or set minify=false'))
     try:
         result = _pages.build_pages(
             params['src'], pages=params['pages'], template_vars=params['template_vars'],
@@ -304,12 +311,12 @@ def desired_objects(module, built, prefix):
     params = module.params
     objects = []
     for asset in built['assets']:
-        objects.append(_s3sync.desired_object(prefix + asset.key_rel, asset.data, _pages.content_type(asset.rel),
+        objects.append(_s3sync.desired_object(prefix + asset.key_rel, asset.data, _assets.content_type(asset.rel),
                                               params['fingerprinted_cache_control'], fingerprinted=True))
     for name in sorted(built['pages']):
         page = built['pages'][name]
         objects.append(_s3sync.desired_object(prefix + page['preview_key'], page['body'].encode('utf-8'),
-                                              _pages.content_type('page.html'), params['cache_control'],
+                                              _assets.content_type('page.html'), params['cache_control'],
                                               fingerprinted=False))
     return objects
 
@@ -344,7 +351,7 @@ def main():
         cloudfront_distribution_id=dict(type='str'),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=600),
-        max_chars=dict(type='int', default=_pages.DEFAULT_MAX_CHARS),
+        max_chars=dict(type='int', default=_budget.DEFAULT_MAX_CHARS),
         minify=dict(type='bool', default=True),
         shorten_var=dict(type='str'),
     )

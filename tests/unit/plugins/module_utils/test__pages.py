@@ -9,10 +9,11 @@ import base64
 import hashlib
 import os
 import re
-from datetime import datetime, timezone
 
 import pytest
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _assets
+from ansible_collections.sorrypage.aws.plugins.module_utils import _minify
 from ansible_collections.sorrypage.aws.plugins.module_utils import _pages as P
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -67,112 +68,7 @@ def build_one(src, body, **kwargs):
     return P.build_pages(str(src), pages=['p'], **kwargs)
 
 
-# ------------------------------------------------------------- references
-
-@pytest.mark.parametrize('url, expected', [
-    ('logo.png', True),
-    ('./logo.png', True),
-    ('../img/logo.png', True),
-    ('/img/logo.png', True),
-    ('logo.png?v=1', True),
-    ('https://cdn.example.com/logo.png', False),
-    ('HTTP://cdn.example.com/logo.png', False),
-    ('//cdn.example.com/logo.png', False),
-    ('data:image/png;base64,AAAA', False),
-    ('mailto:a@example.com', False),
-    ('#top', False),
-    ('', False),
-    ('   ', False),
-])
-def test_is_relative_ref(url, expected):
-    assert P.is_relative_ref(url) is expected
-
-
-@pytest.mark.parametrize('url, expected', [
-    ('a.png', ('a.png', '')),
-    ('a.png?v=1', ('a.png', '?v=1')),
-    ('a.woff2?#iefix', ('a.woff2', '?#iefix')),
-    ('a.svg#icon', ('a.svg', '#icon')),
-    ('dir/a.png?x=1#y', ('dir/a.png', '?x=1#y')),
-])
-def test_split_ref(url, expected):
-    assert P.split_ref(url) == expected
-
-
-@pytest.mark.parametrize('base_dir, path, expected', [
-    ('', 'img/logo.png', 'img/logo.png'),
-    ('', './img/logo.png', 'img/logo.png'),
-    ('css', '../img/logo.png', 'img/logo.png'),
-    ('css', './../img/./logo.png', 'img/logo.png'),
-    ('css', '/img/logo.png', 'img/logo.png'),
-    ('', 'img/logo%2D2x.png', 'img/logo-2x.png'),
-])
-def test_resolve_ref(site, base_dir, path, expected):
-    assert P.resolve_ref(str(site), base_dir, path) == expected
-
-
-def test_resolve_ref_outside_src(site):
-    with pytest.raises(P.PageError) as err:
-        P.resolve_ref(str(site), '', '../etc/passwd')
-    assert str(err.value) == '../etc/passwd points outside src'
-
-
-def test_resolve_ref_missing(site):
-    with pytest.raises(P.PageError) as err:
-        P.resolve_ref(str(site), 'css', '../img/nope.png')
-    assert str(err.value) == 'asset not found: %s' % os.path.join(str(site), 'img', 'nope.png')
-
-
-@pytest.mark.parametrize('rel, expected_pattern', [
-    ('logo.svg', r'^logo\.[0-9a-f]{8}\.svg$'),
-    ('img/logo.png', r'^img/logo\.[0-9a-f]{8}\.png$'),
-    ('js/app.min.js', r'^js/app\.min\.[0-9a-f]{8}\.js$'),
-    ('LICENSE', r'^LICENSE\.[0-9a-f]{8}$'),
-    ('.hidden', r'^\.hidden\.[0-9a-f]{8}$'),
-])
-def test_fingerprint_names(rel, expected_pattern):
-    assert re.match(expected_pattern, P.fingerprint(rel, b'content'))
-
-
-def test_fingerprint_follows_content_only():
-    assert P.fingerprint('a.css', b'x') == P.fingerprint('a.css', b'x')
-    assert P.fingerprint('a.css', b'x') != P.fingerprint('a.css', b'y')
-    assert P.fingerprint('a.css', b'x') == 'a.%s.css' % short_hash(b'x')
-
-
-@pytest.mark.parametrize('value, expected', [
-    ('a.png', 'X(a.png)'),
-    ('a.png 1x, b.png 2x', 'X(a.png) 1x, X(b.png) 2x'),
-    ('a.png 480w,b.png 800w', 'X(a.png) 480w, X(b.png) 800w'),
-    ('  a.png  1x ,  b.png  2x  ', 'X(a.png) 1x, X(b.png) 2x'),
-    ('https://x/a.png 1x, b.png 2x', 'https://x/a.png 1x, X(b.png) 2x'),
-    ('data:image/png;base64,AA,BB 1x, b.png 2x', 'data:image/png;base64,AA,BB 1x, X(b.png) 2x'),
-    ('a.png, b.png 2x', 'X(a.png), X(b.png) 2x'),
-])
-def test_rewrite_srcset(value, expected):
-    def replace(url):
-        return None if not P.is_relative_ref(url) else 'X(%s)' % url
-    assert P.rewrite_srcset(value, replace) == expected
-
-
-@pytest.mark.parametrize('css, expected', [
-    ('a{background:url(x.png)}', 'a{background:url(X:x.png)}'),
-    ('a{background:url( "x.png" )}', 'a{background:url(X:x.png)}'),
-    ("a{background:url('./x.png')}", 'a{background:url(X:./x.png)}'),
-    ('a{background:URL(x.png)}', 'a{background:url(X:x.png)}'),
-    ('a{background:url(https://x/y.png)}', 'a{background:url(https://x/y.png)}'),
-    ('a{background:url(data:image/png;base64,AA)}', 'a{background:url(data:image/png;base64,AA)}'),
-    ('@import "b.css";', '@import "X:b.css";'),
-    ("@import url('b.css') screen;", '@import url(X:b.css) screen;'),
-    ('/* url(x.png) */a{}', '/* url(x.png) */a{}'),
-    ('a{content:"url(x.png)"}', 'a{content:"url(x.png)"}'),
-    ('a{background:url("my file.png")}', 'a{background:url("X:my file.png")}'),
-])
-def test_rewrite_css(css, expected):
-    def replace(url):
-        return None if not P.is_relative_ref(url) else 'X:' + url
-    assert P.rewrite_css(css, replace) == expected
-
+# ------------------------------------------------------------- references and assets
 
 def test_page_references_are_rewritten(site):
     body = (
@@ -252,19 +148,7 @@ def test_circular_imports_fail(site):
     assert 'circular reference: css/a.css -> css/b.css -> css/a.css' in str(err.value)
 
 
-# ------------------------------------------------------------- counting and budget
-
-@pytest.mark.parametrize('text, chars, utf8', [
-    ('hello', 5, 5),
-    (u'メンテナンス中', 7, 21),
-    (u'é', 1, 2),
-    (u'a\U0001F600', 3, 5),  # an emoji counts 2, as UTF-16 would
-    ('', 0, 0),
-])
-def test_count_chars(text, chars, utf8):
-    assert P.count_chars(text) == chars
-    assert len(text.encode('utf-8')) == utf8
-
+# ------------------------------------------------------------- budget
 
 def test_japanese_page_is_counted_in_characters_not_bytes(tmp_path):
     text = u'あ' * 900
@@ -273,18 +157,6 @@ def test_japanese_page_is_counted_in_characters_not_bytes(tmp_path):
     assert page['bytes'] > 2700
     assert page['chars'] == len(u'<html lang="ja"><p>') + 900 + len('</p>') + P.MARKER_LENGTH
     assert page['room'] == 1024 - page['chars']
-
-
-def test_page_parts_and_over_budget_message():
-    body = '<html><style>%s</style><p>%s</p><img src="%s" alt="x"></html>' % ('a' * 300, 'b' * 200, 'data:image/png;base64,' + 'C' * 478)
-    parts = P.page_parts(body, {'data:image/png;base64,' + 'C' * 478: 'logo.png'})
-    assert parts[0] == ('inline logo.png (data: URI)', 500)
-    assert parts[1] == ('inline <style>', 300)
-    assert parts[2] == ('text', 200)
-    assert sum(size for _label, size in parts) == P.count_chars(body)
-    assert P.over_budget_message('en', 1100, 1024, parts) == (
-        "page 'en' is 1100 characters, 76 over the 1024-character limit of an ALB fixed response; "
-        "largest parts: inline logo.png (data: URI) 500, inline <style> 300, text 200, markup (tags and attributes) %d" % parts[3][1])
 
 
 def test_over_budget_fails_naming_page_size_overage_and_parts(tmp_path):
@@ -357,29 +229,7 @@ def test_template_error_names_page_and_line(tmp_path):
     assert str(err.value).startswith("page 'en' (en.html.j2, line 2): template error: ")
 
 
-@pytest.mark.parametrize('lang, tz, until, text, iso', [
-    ('en', 'UTC', '2026-03-02T14:00:00Z', '2 March 2026, 14:00 UTC', '2026-03-02T14:00+00:00'),
-    ('en', 'UTC', '2026-03-02T23:30:00+09:00', '2 March 2026, 14:30 UTC', '2026-03-02T14:30+00:00'),
-    ('ja', 'Asia/Tokyo', '2026-03-02T14:00:00Z', u'2026年3月2日(月) 23:00 JST', '2026-03-02T23:00+09:00'),
-    ('ja', 'Asia/Tokyo', '2026-03-01T15:05:00+00:00', u'2026年3月2日(月) 00:05 JST', '2026-03-02T00:05+09:00'),
-    ('en-GB', 'Europe/London', '2026-07-01T12:00:00Z', '1 July 2026, 13:00 BST', '2026-07-01T13:00+01:00'),
-    ('de', 'Europe/Berlin', '2026-03-02T14:00:00Z', '2026-03-02 15:00 CET', '2026-03-02T15:00+01:00'),
-])
-def test_format_until(lang, tz, until, text, iso):
-    moment, warning = P.parse_until(until)
-    assert warning is None
-    assert P.format_until(moment, lang, tz) == (text, iso)
-
-
-def test_parse_until_accepts_datetime_and_warns_on_naive_or_text():
-    aware = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
-    assert P.parse_until(aware) == (aware, None)
-    moment, warning = P.parse_until('2026-03-02T14:00')
-    assert moment == aware
-    assert warning == "template var 'until' (2026-03-02T14:00) has no UTC offset; taken as UTC"
-    assert P.parse_until('after lunch') == (None, "template var 'until' ('after lunch') is not an ISO 8601 date and time "
-                                                  "such as 2026-03-02T14:00:00Z; it is shown as given")
-
+# ------------------------------------------------------------- until
 
 def test_until_is_shown_in_each_pages_language_and_zone(tmp_path):
     write(tmp_path, 'en.html.j2', '<html lang="en"><p>{{ until }}|{{ until_iso }}|{{ tz }}|{{ lang }}</p>')
@@ -447,7 +297,7 @@ def test_without_public_url_small_assets_are_inlined(site):
     html = result['pages']['p']['body']
     svg = '<svg xmlns="http://www.w3.org/2000/svg"/>'
     svg_uri = 'data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22/%3E'
-    assert P.data_uri('img/bg.svg', svg.encode()) == svg_uri
+    assert _assets.data_uri('img/bg.svg', svg.encode()) == svg_uri
     assert '<style media="screen">body { background: url(%s) }\n</style>' % svg_uri in html
     assert 'src="data:image/png;base64,%s"' % base64.b64encode(b'\x89PNG fake logo').decode() in html
     assert 'url(%s)' % svg_uri in html.split('<div style="')[1]
@@ -506,60 +356,6 @@ def test_page_lang(source, name, lang):
     assert P.page_lang(source, name) == lang
 
 
-@pytest.mark.parametrize('path, expected', [
-    ('style.css', 'text/css; charset=utf-8'),
-    ('a.html', 'text/html; charset=utf-8'),
-    ('a.js', 'text/javascript; charset=utf-8'),
-    ('logo.SVG', 'image/svg+xml; charset=utf-8'),
-    ('logo.png', 'image/png'),
-    ('f.woff2', 'font/woff2'),
-    ('blob', 'application/octet-stream'),
-])
-def test_content_type(path, expected):
-    assert P.content_type(path) == expected
-
-
-# ------------------------------------------------------------- minifying
-
-@pytest.mark.parametrize('html, expected', [
-    ('<!-- c --><p>a  <b>b</b>  c</p>\n\n<p>d</p>', '<p>a <b>b</b> c<p>d'),
-    ('<div>\n  <p>x</p>\n</div>', '<div><p>x</div>'),
-    ('<ul>\n<li>a</li>\n<li>b</li>\n</ul>', '<ul><li>a<li>b</ul>'),
-    ('<a href="x">l</a> <a href="y">m</a>', '<a href=x>l</a> <a href=y>m</a>'),
-    ('<img alt="Two words" src="a.png" width="10">', '<img alt="Two words" src=a.png width=10>'),
-    ('<p>a</p><a href=x>y</a>', '<p>a</p><a href=x>y</a>'),
-    ('<pre>  keep\n  this </pre>', '<pre>  keep\n  this </pre>'),
-    ('<html lang="en"><head><title>t</title></head><body><main>x</main></body></html>',
-     '<html lang=en><title>t</title><main>x</main>'),
-    ('<style>\n a { color: red ; }\n</style>', '<style>a{color:red}</style>'),
-    ('<p style="color: red; margin: 0 ;">x</p>', '<p style=color:red;margin:0>x'),
-    ('<p>A &amp; B</p><span>x</span>', '<p>A &amp; B</p><span>x</span>'),
-])
-def test_own_minify(html, expected):
-    assert P.own_minify(html) == expected
-
-
-@pytest.mark.parametrize('css, expected', [
-    ('a , b > c { color: red ; }', 'a,b>c{color:red}'),
-    # a space before a colon may be a descendant combinator (a :hover): kept
-    ('a { color : red }', 'a{color :red}'),
-    ('/* x */ a { content: "  a ; b  " }', 'a{content:"  a ; b  "}'),
-    ('a { width: calc(100% - 2rem) }', 'a{width:calc(100% - 2rem)}'),
-    ('a :hover { x: y !important; }', 'a :hover{x:y!important}'),
-    ('@media (min-width: 40em) { a { b: c } }', '@media (min-width:40em){a{b:c}}'),
-])
-def test_minify_css(css, expected):
-    assert P.minify_css(css) == expected
-
-
-@pytest.mark.skipif(not P.HAS_MINIFY_HTML, reason='minify-html is not installed')
-def test_minify_html_is_used_when_installed_and_keeps_text():
-    html = '<p>  A  &lt;b&gt; </p>\n<p lang="ja">日本語</p>'
-    assert P.minifier_name() == 'minify-html'
-    assert P.minify_page(html) == P.library_minify(html)
-    assert P.library_minify(html) == '<p>A &lt;b><p lang=ja>日本語'
-
-
 # ------------------------------------------------------------- the default pages
 
 def test_default_pages_fit_with_realistic_values_and_room_to_spare():
@@ -586,7 +382,7 @@ def test_default_pages_fit_with_realistic_values_and_room_to_spare():
             u'<a href=https://status.example.com/incidents/2026-03-02>ステータスページ</a>',
             '<a href=mailto:support@example.com>support@example.com</a>', 'alt="Example Corp"']),
 ])
-@pytest.mark.skipif(not P.HAS_MINIFY_HTML, reason='the expected strings are minify-html output')
+@pytest.mark.skipif(not _minify.HAS_MINIFY_HTML, reason='the expected strings are minify-html output')
 def test_default_pages_content(name, expected):
     page = P.build_pages(DEFAULT_PAGES, template_vars=REALISTIC_VARS, page_vars=REALISTIC_PAGE_VARS, public_url=CDN)['pages'][name]
     for text in expected:
@@ -615,3 +411,27 @@ def test_default_pages_with_a_very_long_reason_are_shortened():
         assert 1000 <= page['chars'] <= 1024
         assert P.ELLIPSIS in page['body']
     assert len(result['warnings']) == 2
+
+
+# ------------------------------------------------------------- minifying
+
+def test_without_minify_html_the_build_fails_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(_minify, 'HAS_MINIFY_HTML', False)
+    monkeypatch.setattr(_minify, 'minify_html', None)
+    write(tmp_path, 'en.html', '<p>  hi  </p>')
+    with pytest.raises(P.PageError) as err:
+        P.build_pages(str(tmp_path))
+    assert str(err.value) == _minify.MISSING_LIBRARY
+    assert 'pip install minify-html' in str(err.value)
+    # minify=false needs no minifier
+    result = P.build_pages(str(tmp_path), minify=False)
+    assert result['minifier'] is None
+    assert result['pages']['en']['body'].startswith('<p>  hi  </p>')
+
+
+@pytest.mark.skipif(not _minify.HAS_MINIFY_HTML, reason='minify-html is not installed')
+def test_the_minifier_is_named(tmp_path):
+    write(tmp_path, 'en.html', '<p>  hi  </p>')
+    result = P.build_pages(str(tmp_path))
+    assert result['minifier'] == 'minify-html'
+    assert result['pages']['en']['body'].startswith('<p>hi<!--')
