@@ -2,8 +2,8 @@
 then real HTTP requests (and a real headless Chromium) through the data plane.
 
 One sandbox and one maintenance_on run serve the read-only checks; the last
-test of that sandbox runs maintenance_off. The verify test has its own sandbox
-with a propagation delay.
+test of that sandbox runs maintenance_off. The verify test has its own sandbox,
+whose data plane holds rule changes back until the test lets them through.
 """
 import json
 import os
@@ -24,7 +24,8 @@ PATHS = ('/', '/deep/path?q=1', '/api/x')
 METHODS = ('GET', 'POST', 'HEAD')
 BYPASS_HEADER = {'X-Sorry-Bypass': 'sandbox-not-a-secret'}
 SCREENSHOTS = os.path.join(REPO, 'tests', 'output', 'browser')
-PROPAGATION = 60.0  # longer than a maintenance_on run here
+# Verify probes at most this often, up to this long: a bound for a hang, never reached when things work.
+PATIENT = {'sorry_verify_timeout': 600, 'sorry_verify_delay': 1}
 ACCENT_RGB = 'rgb(26, 79, 139)'  # --accent #1a4f8b of roles/sorry_assets/files/style.css, the h1 colour (light)
 
 
@@ -81,7 +82,7 @@ def markers_by_host(sandbox):
 def site_on():
     """The sandbox with maintenance ON: maintenance_prepare.yml (uploads the
     assets) and maintenance_on.yml through inventories/local."""
-    with Sandbox(site_names=('shop',), pod_delay=1.0, propagation_delay=0.0, controller=False) as sandbox:
+    with Sandbox(site_names=('shop',), pod_delay=1.0, controller=False) as sandbox:
         assert sandbox.sites[0]['hosts'] == [SHOP, BLOG]
         assert_ok(run_playbook('playbooks/maintenance_prepare.yml', inventory=INVENTORY, env=sandbox.env()))
         assert_ok(run_playbook('playbooks/maintenance_on.yml', inventory=INVENTORY, env=sandbox.env()))
@@ -176,16 +177,26 @@ def test_off_gives_the_public_the_application_again(site_on):
 
 
 def test_verify_waits_for_propagation_and_is_inconclusive_from_a_bypassed_source():
-    """The data plane applies rule changes PROPAGATION seconds late (longer than
-    a maintenance_on run takes, so the verify right after it must wait)."""
-    with Sandbox(site_names=('shop',), pod_delay=1.0, propagation_delay=PROPAGATION, controller=False) as sandbox:
-        env = sandbox.env()
-        patient = {'sorry_verify_timeout': 3 * PROPAGATION}
+    """The data plane keeps serving the old rules while `on` writes the new ones (a real ALB applies a change
+    after a while), and lets the change through only after it has answered one request from the old rules:
+    the verify run after `on` sees the public still getting the application, and must try again."""
+    with Sandbox(site_names=('shop',), pod_delay=1.0, controller=False) as sandbox:
+        env, plane = sandbox.env(), sandbox.dataplane
+        plane.hold_propagation(release_after=1)
         # on without its own probe: the verify run right after it is the one that has to wait.
         assert_ok(run_playbook('playbooks/maintenance_on.yml', inventory=INVENTORY, env=env,
                                extra_vars={'sorry_verify_url': ''}))
-        verify = run_playbook('playbooks/maintenance_verify.yml', inventory=INVENTORY, env=env, extra_vars=patient)
+        plane.refresh(80)
+        assert plane.listener(80).history.stale(), 'on wrote no rule change for the data plane to hold back'
+        assert plane.stale_answers == 0
+
+        plane.clear_log()
+        verify = run_playbook('playbooks/maintenance_verify.yml', inventory=INVENTORY, env=env, extra_vars=PATIENT)
         assert_ok(verify)
+        stale = [entry for entry in plane.log if entry['stale']]
+        assert len(stale) == 1 and plane.stale_answers == 1, plane.log
+        assert (stale[0]['status'], stale[0]['action'], stale[0]['client_ip']) == (200, 'forward', '127.0.0.1'), stale
+        assert plane.log[0] is stale[0], 'the first probe was not answered from the old rules: %r' % plane.log[0]
         report = messages(verify, 'Report what the public and a bypassed user get')
         found = re.search(r'public: OK - HTTP 503, the Sorry page \(marker found\) after (\d+) attempt\(s\)', report)
         assert found, report
@@ -195,7 +206,7 @@ def test_verify_waits_for_propagation_and_is_inconclusive_from_a_bypassed_source
         # The control node (127.0.0.1) in the bypass list: its probe is no public one.
         bypassed_env = dict(env, SORRY_BYPASS_CIDRS='127.0.0.2/32,127.0.0.1/32')
         bypassed = run_playbook('playbooks/maintenance_on.yml', inventory=INVENTORY, env=bypassed_env,
-                                extra_vars=dict(patient, sorry_verify_source_is_bypassed=True))
+                                extra_vars=dict(PATIENT, sorry_verify_source_is_bypassed=True))
         assert_ok(bypassed)
         report = messages(bypassed, 'Report what the public and a bypassed user get')
         assert 'public: INCONCLUSIVE - this control node is in the bypass list' in report, report

@@ -1,6 +1,4 @@
 """The sandbox ALB data plane against a real moto server, with real HTTP from 127.0.0.x."""
-import time
-
 import pytest
 
 from tests.sandbox.alb_eval import target_group_name
@@ -70,24 +68,34 @@ def dataplanes():
         plane.stop()
 
 
-# --- the rule history's delay, on a fake clock ---------------------------------
+# --- the rule history: held back until released ---------------------------------
 
-def test_rule_history_serves_changes_after_the_delay():
-    now = [100.0]
-    history = RuleHistory(delay=1.0, clock=lambda: now[0])
+def test_rule_history_serves_the_newest_rules_unless_held():
+    history = RuleHistory()
     assert history.record([{'Priority': 'default'}]) is True
-    assert history.effective() == [{'Priority': 'default'}]  # the state before we looked counts at once
+    assert history.effective() == [{'Priority': 'default'}]
     assert history.record([{'Priority': 'default'}]) is False
-    now[0] = 105.0
     assert history.record([{'Priority': '1'}]) is True
-    assert (history.effective(), history.pending(), history.latest()) == ([{'Priority': 'default'}], 1, [{'Priority': '1'}])
-    assert history.effective(now=105.99) == [{'Priority': 'default'}]
-    assert history.effective(now=106.0) == [{'Priority': '1'}]
-    now[0] = 105.5
+    assert (history.effective(), history.stale()) == ([{'Priority': '1'}], False)
+
+    history.hold()
     assert history.record([{'Priority': '2'}]) is True
-    assert history.effective(now=106.2) == [{'Priority': '1'}]
-    assert history.effective(now=106.5) == [{'Priority': '2'}]
-    assert history.pending(now=106.5) == 0
+    assert history.record([{'Priority': '3'}]) is True
+    assert (history.effective(), history.stale(), history.latest()) == ([{'Priority': '1'}], True, [{'Priority': '3'}])
+    assert history.release() is True
+    assert (history.effective(), history.stale(), history.held) == ([{'Priority': '3'}], False, False)
+    assert history.release() is False
+
+    history.hold()
+    assert history.record([{'Priority': '3'}]) is False
+    assert history.stale() is False  # held, but nothing newer to hold back
+
+
+def test_rule_history_held_before_the_first_read_serves_that_read():
+    history = RuleHistory()
+    history.hold()
+    history.record([{'Priority': 'default'}])
+    assert (history.effective(), history.stale()) == ([{'Priority': 'default'}], False)
 
 
 def test_rule_history_without_rules():
@@ -220,56 +228,47 @@ def test_host_specific_sorry_rule(moto, app, dataplanes):
 
 # --- rule changes: cache, propagation delay -------------------------------------
 
-def _poll_until(check, deadline_seconds=15.0, interval=0.05):
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if result is not None:
-            return result
-        time.sleep(interval)
-    raise AssertionError('condition not met within %ss' % deadline_seconds)
-
-
 def test_change_is_served_after_a_refresh_without_delay(moto, site, app, dataplanes):
     elbv2 = moto.client('elbv2')
-    plane = dataplanes(elbv2, site['listeners'][80], app.url, refresh_interval=60.0)
+    plane = dataplanes(elbv2, site['listeners'][80], app.url, refresh_interval=None)
     url = plane.url_for(80) + '/'
     assert request(url, host='shop.example.test').status == 200
     _maintenance_on(elbv2, site)
-    assert request(url, host='shop.example.test').status == 200  # cached for refresh_interval, like any reader
+    assert request(url, host='shop.example.test').status == 200  # cached until the next read, like any reader
     plane.refresh()
     resp = request(url, host='shop.example.test')
     assert (resp.status, resp.headers[RULE_HEADER]) == (503, '3')
 
 
-def test_propagation_delay_makes_callers_wait(moto, site, app, dataplanes):
+def test_held_propagation_serves_the_old_rules_until_released(moto, site, app, dataplanes):
     elbv2 = moto.client('elbv2')
     _make_room(elbv2, site['listeners'][80])
-    delay = 1.0
-    plane = dataplanes(elbv2, site['listeners'][80], app.url, propagation_delay=delay, refresh_interval=0.05)
+    plane = dataplanes(elbv2, site['listeners'][80], app.url, refresh_interval=0.0)
     url = plane.url_for(80) + '/'
     assert request(url, host='shop.example.test').status == 200
-    changed_at = time.monotonic()
+    plane.hold_propagation()
     elbv2.create_rule(ListenerArn=site['listeners'][80], Priority=3, Actions=_sorry_action(),
                       Conditions=[{'Field': 'path-pattern', 'PathPatternConfig': {'Values': ['/*']}}])
-    statuses = []
+    assert [request(url, host='shop.example.test').status for _ in range(3)] == [200, 200, 200]
+    assert plane.stale_answers == 3 and [e['stale'] for e in plane.log[-3:]] == [True] * 3
+    assert plane.listener(80).history.stale()
+    plane.release_propagation()
+    resp = request(url, host='shop.example.test')
+    assert (resp.status, resp.headers[RULE_HEADER], plane.log[-1]['stale']) == (503, '3', False)
 
-    def sorry_seen():
-        resp = request(url, host='shop.example.test')
-        statuses.append(resp.status)
-        return time.monotonic() if resp.status == 503 else None
-
-    seen_at = _poll_until(sorry_seen)
-    # Lower bound only: the change cannot have been served before `delay` had passed since it was made.
-    assert seen_at - changed_at >= delay
-    assert statuses[0] == 200 and statuses[-1] == 503
-    assert plane.listener(80).history.pending() == 0
-    # Taking it off takes the delay as well.
-    removed_at = time.monotonic()
+    # Taking it off is held back as well, here until two requests have been answered from the old rules.
+    plane.hold_propagation(release_after=2)
     sorry = [r for r in elbv2.describe_rules(ListenerArn=site['listeners'][80])['Rules'] if r['Priority'] == '3'][0]
     elbv2.delete_rule(RuleArn=sorry['RuleArn'])
-    back_at = _poll_until(lambda: time.monotonic() if request(url, host='shop.example.test').status == 200 else None)
-    assert back_at - removed_at >= delay
+    assert [request(url, host='shop.example.test').status for _ in range(4)] == [503, 503, 200, 200]
+    assert plane.stale_answers == 2 and not plane.listener(80).history.held
+
+
+def test_held_propagation_without_a_change_counts_nothing(moto, site, app, dataplanes):
+    plane = dataplanes(moto.client('elbv2'), site['listeners'][80], app.url, refresh_interval=0.0)
+    plane.hold_propagation(release_after=1)
+    assert [request(plane.url_for(80) + '/', host='shop.example.test').status for _ in range(2)] == [200, 200]
+    assert plane.stale_answers == 0 and plane.listener(80).history.held
 
 
 def test_rules_keep_being_served_when_the_api_is_gone(app, dataplanes):

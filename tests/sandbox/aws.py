@@ -32,7 +32,7 @@ class MotoServer:
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'tests.sandbox.moto_launcher', '-H', self.host, '-p', str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
-        wait_http(self.url + '/moto-api/', proc=self.proc)
+        wait_http(self.url + '/moto-api/', timeout=120.0, proc=self.proc)  # a bound for a hang: two busy cores start it slowly
         return self
 
     def reset(self):

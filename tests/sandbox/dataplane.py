@@ -20,13 +20,15 @@ The source address is the TCP peer's: Linux routes all of 127.0.0.0/8 to
 (a "public" one) before connecting to 127.0.0.1 is seen with that address
 (``request(..., source_ip=...)`` does it).
 
-Rules are read at most every ``refresh_interval`` seconds. With
-``propagation_delay`` > 0, a background poller also reads them every
-``refresh_interval``, and a rule change is served only once the data plane
-has seen it for ``propagation_delay`` seconds, as a real ALB applies changes
-after a while (so a caller must wait, not race). If a read fails (moto
-gone), the last rules keep being served and ``last_error`` says why. HTTPS
-listeners are served as plain HTTP locally, with X-Forwarded-Proto: https.
+Rules are read at most every ``refresh_interval`` seconds (None: only on
+``refresh()``). A real ALB applies a rule change only after a while, so a
+caller must wait, not race: ``hold_propagation()`` makes the data plane keep
+serving the rules it serves now, whatever moto holds, until
+``release_propagation()``, or until it has answered ``release_after``
+requests from those stale rules. The test decides when "later" comes, so no
+outcome depends on how fast a step ran. If a read fails (moto gone), the last
+rules keep being served and ``last_error`` says why. HTTPS listeners are
+served as plain HTTP locally, with X-Forwarded-Proto: https.
 """
 import http.client
 import secrets
@@ -98,56 +100,64 @@ def request(url, method='GET', host=None, headers=None, source_ip=PUBLIC_IP, bod
 
 
 class RuleHistory:
-    """Rule snapshots with the time the data plane first saw each.
+    """The rules a listener serves: the newest read, unless propagation is held.
 
-    ``effective()`` is the newest snapshot seen at least ``delay`` seconds
-    ago; the first snapshot ever recorded counts as always in effect (the
-    state the load balancer had before we looked).
+    While held (``hold()``), rules read are kept as ``latest()`` but
+    ``effective()`` stays what it was, until ``release()``.
     """
 
-    def __init__(self, delay=0.0, clock=time.monotonic):
-        self.delay = float(delay)
-        self._clock = clock
-        self._snapshots = []
+    def __init__(self):
+        self._served = None
+        self._latest = None
+        self._held = False
         self._lock = threading.Lock()
 
     def record(self, rules):
-        """Add ``rules`` if they differ from the newest snapshot; True when they did."""
+        """Keep ``rules`` as the newest read (served at once unless held); True when they changed."""
         rules = tuple(rules)
         with self._lock:
-            if self._snapshots and self._snapshots[-1][1] == rules:
-                return False
-            seen = float('-inf') if not self._snapshots else self._clock()
-            self._snapshots.append((seen, rules))
-            self._trim(self._clock())
-            return True
+            changed = rules != self._latest
+            self._latest = rules
+            if not self._held or self._served is None:  # the first read is the state before we looked
+                self._served = rules
+            return changed
 
-    def _effective_index(self, now):
-        index = 0
-        for i, (seen, _rules) in enumerate(self._snapshots):
-            if seen <= now - self.delay:
-                index = i
-        return index
-
-    def _trim(self, now):
-        del self._snapshots[:self._effective_index(now)]
-
-    def effective(self, now=None):
+    def hold(self):
         with self._lock:
-            if not self._snapshots:
+            self._held = True
+
+    def release(self):
+        """Serve the newest rules from now on; True when that changed what is served."""
+        with self._lock:
+            self._held = False
+            changed = self._served != self._latest
+            self._served = self._latest
+            return changed
+
+    @property
+    def held(self):
+        return self._held
+
+    def stale(self):
+        """True while a newer read than the rules served is held back."""
+        with self._lock:
+            return self._held and self._served != self._latest
+
+    def effective(self):
+        return self.served()[0]
+
+    def served(self):
+        """``(rules served, stale())`` at one moment."""
+        with self._lock:
+            if self._served is None:
                 raise LookupError('no rules read yet')
-            return list(self._snapshots[self._effective_index(self._clock() if now is None else now)][1])
+            return list(self._served), self._held and self._served != self._latest
 
     def latest(self):
         with self._lock:
-            if not self._snapshots:
+            if self._latest is None:
                 raise LookupError('no rules read yet')
-            return list(self._snapshots[-1][1])
-
-    def pending(self, now=None):
-        """How many snapshots have been seen but are not in effect yet."""
-        with self._lock:
-            return len(self._snapshots) - 1 - self._effective_index(self._clock() if now is None else now)
+            return list(self._latest)
 
 
 @dataclass
@@ -230,20 +240,24 @@ def _error_page(status, reason):
 
 
 class DataPlane:
-    """``DataPlane(elbv2, listeners, app_url, propagation_delay=0.0).start()``.
+    """``DataPlane(elbv2, listeners, app_url).start()``.
 
     ``listeners``: a listener ARN, a load balancer ARN (all its listeners), or
     a list mixing both. ``app_url``: the application's base URL, or a dict
     from target group name or ARN to URL (``'*'`` for the rest).
+    ``refresh_interval``: seconds the rules read are reused (None: until
+    ``refresh()``). ``stale_answers`` counts requests answered from held-back
+    rules since the last ``hold_propagation()``.
     """
 
-    def __init__(self, elbv2, listeners, app_url, propagation_delay=0.0, refresh_interval=0.2,
+    def __init__(self, elbv2, listeners, app_url, refresh_interval=0.2,
                  host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic):
         self.elbv2 = elbv2
         self.targets = [listeners] if isinstance(listeners, str) else list(listeners)
         self.app_url = app_url
-        self.propagation_delay = float(propagation_delay)
-        self.refresh_interval = float(refresh_interval)
+        self.refresh_interval = None if refresh_interval is None else float(refresh_interval)
+        self.stale_answers = 0
+        self._release_after = None
         self.host = host
         self.upstream_timeout = upstream_timeout
         self.listeners = {}
@@ -252,7 +266,6 @@ class DataPlane:
         self._log_lock = threading.Lock()
         self._servers = []
         self._threads = []
-        self._stopping = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -277,7 +290,7 @@ class DataPlane:
         for desc in self._describe_listeners():
             listener = Listener(arn=desc['ListenerArn'], port=desc['Port'], protocol=desc.get('Protocol') or 'HTTP',
                                 load_balancer_arn=desc['LoadBalancerArn'], default_actions=desc.get('DefaultActions') or [],
-                                history=RuleHistory(self.propagation_delay, self._clock))
+                                history=RuleHistory())
             self._read_rules(listener)
             if listener.last_error:
                 self.stop()
@@ -290,14 +303,9 @@ class DataPlane:
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)
-        if self.propagation_delay > 0:
-            poller = threading.Thread(target=self._poll, name='dataplane-poller', daemon=True)
-            poller.start()
-            self._threads.append(poller)
         return self
 
     def stop(self):
-        self._stopping.set()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -359,23 +367,40 @@ class DataPlane:
             with listener.read_lock:
                 self._read_rules(listener)
 
+    def _due(self, listener):
+        return self.refresh_interval is not None and self._clock() - listener.last_read >= self.refresh_interval
+
     def _maybe_refresh(self, listener):
-        if self._clock() - listener.last_read < self.refresh_interval:
+        if not self._due(listener):
             return
         if listener.read_lock.acquire(blocking=False):  # another request is already reading: serve what we have
             try:
-                if self._clock() - listener.last_read >= self.refresh_interval:
+                if self._due(listener):
                     self._read_rules(listener)
             finally:
                 listener.read_lock.release()
 
-    def _poll(self):
-        while not self._stopping.wait(self.refresh_interval):
-            for listener in list(self.listeners.values()):
-                self._maybe_refresh(listener)
+    # -- propagation ---------------------------------------------------------
+
+    def hold_propagation(self, release_after=None):
+        """Keep serving the rules served now, whatever changes in moto, until ``release_propagation()``
+        or, with ``release_after`` = N, until N requests have been answered from rules a change has made stale."""
+        with self._log_lock:
+            self.stale_answers = 0
+            self._release_after = release_after
+        for listener in self.listeners.values():
+            listener.history.hold()
+
+    def release_propagation(self):
+        """Serve the rules moto holds now on every listener (as a real ALB does, later)."""
+        with self._log_lock:
+            self._release_after = None
+        self.refresh()
+        for listener in self.listeners.values():
+            listener.history.release()
 
     def rules_in_effect(self, key, load_balancer_arn=None):
-        """The rules the listener answers with right now (after the propagation delay)."""
+        """The rules the listener answers with right now (held back while propagation is held)."""
         listener = self.listener(key, load_balancer_arn)
         self._maybe_refresh(listener)
         return listener.history.effective()
@@ -405,11 +430,12 @@ class DataPlane:
         req = Request.parse(handler.command, handler.path, handler.headers.items(), client_ip)
         entry = {'time': time.time(), 'listener_arn': listener.arn, 'listener_port': listener.port, 'client_ip': client_ip,
                  'method': handler.command, 'host': req.host, 'target': handler.path, 'rule': None, 'rule_arn': None,
-                 'action': None, 'target_group': None}
+                 'action': None, 'target_group': None, 'stale': False}
         common = [(LISTENER_HEADER, '%s:%d' % (listener.protocol, listener.port))]
         try:
             self._maybe_refresh(listener)
-            match = evaluate(listener.history.effective(), req, listener.default_actions)
+            rules, entry['stale'] = listener.history.served()
+            match = evaluate(rules, req, listener.default_actions)
         except (RuleError, LookupError) as exc:
             status, headers, body, reason = 500, [('Content-Type', 'text/plain; charset=utf-8')], (
                 'sandbox data plane cannot evaluate the rules of %s: %s\n' % (listener.arn, exc)).encode('utf-8'), None
@@ -423,6 +449,11 @@ class DataPlane:
         entry['seconds'] = time.monotonic() - started
         with self._log_lock:
             self.log.append(entry)
+            if entry.get('stale'):
+                self.stale_answers += 1
+            release = self._release_after is not None and self.stale_answers >= self._release_after
+        if release:
+            self.release_propagation()  # before replying: the caller's next request gets the new rules
         handler.reply(status, common + headers, body, reason)
 
     def _answer(self, match, req, listener, handler, body_in, entry):

@@ -22,11 +22,9 @@ OFFICE_CIDR = '127.0.0.2/32'
 class Sandbox:
     """Start with ``start()`` (or ``with Sandbox() as sb``); ``env()`` feeds inventories/local."""
 
-    def __init__(self, site_names=('shop',), pod_delay=1.0, propagation_delay=0.0, controller=False,
-                 controller_interval=1.0, workdir=None):
+    def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None):
         self.site_names = list(site_names)
         self.pod_delay = pod_delay
-        self.propagation_delay = propagation_delay
         self.controller = controller
         self.controller_interval = controller_interval
         self._own_workdir = workdir is None
@@ -55,8 +53,10 @@ class Sandbox:
         self.kube.write_kubeconfig(self.kubeconfig)
         self.app = SampleApp().start()
         elbv2 = self.moto.client('elbv2')
+        # Rule changes show at once; a test that needs a real ALB's propagation lag holds it
+        # (self.dataplane.hold_propagation) and says when it ends.
         self.dataplane = DataPlane(elbv2, [s['load_balancer_arn'] for s in self.sites], self.app.url,
-                                   propagation_delay=self.propagation_delay, refresh_interval=0.05).start()
+                                   refresh_interval=0.05).start()
         if self.controller:
             listeners = [arn for s in self.sites for arn in s['listeners'].values()]
             self.reconciler = LbcReconciler(self.kube, elbv2=elbv2, listener_arns=listeners,
