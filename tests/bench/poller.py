@@ -6,6 +6,7 @@ per target per round, drops a target once it has seen what it waits for,
 and records the time since ``t0`` (the moment before ansible-playbook was
 started). A round lasts at least ``interval`` seconds, so the resolution is
 about one round (``resolution`` in the results: the longest round seen).
+``settle()`` waits for the page by rounds of probes, not by seconds.
 
 On the way in it waits for the Sorry page for the public (503 from a
 fixed-response rule, ``is_sorry``) and for the office being forwarded
@@ -44,6 +45,10 @@ class Watch:
         self.errors = 0
         self.requests = 0
         self.resolution = 0.0
+        self._rounds_started = 0
+        self._answered_rounds = []  # numbers of the rounds in which every probe got an answer
+        self._thread_done = False
+        self._cond = threading.Condition()
         self._t0 = None
         self._stop = threading.Event()
         self._thread = None
@@ -60,18 +65,35 @@ class Watch:
             resp = request(url + '/', host=host, source_ip=source_ip, timeout=self.timeout)
         except OSError:
             self.errors += 1
-            return
+            return False
         if until(resp):
             self.seen[key] = time.monotonic() - self._t0
+        return True
 
     def _run(self):
+        try:
+            self._loop()
+        finally:
+            with self._cond:
+                self._thread_done = True
+                self._cond.notify_all()
+
+    def _loop(self):
         while not self._stop.is_set():
             started = time.monotonic()
+            with self._cond:
+                self._rounds_started += 1
+                number = self._rounds_started
             pending = [t for t in self.targets if t[0] not in self.seen]
+            answered = True
             for target in pending:
                 if self._stop.is_set():
                     return
-                self._probe(*target)
+                answered = self._probe(*target) and answered
+            if answered:  # a round whose probes timed out does not count for settle()
+                with self._cond:
+                    self._answered_rounds.append(number)
+                    self._cond.notify_all()
             if self.pods is not None and self.pods_gone is None:
                 try:
                     if self.pods() == 0:
@@ -83,6 +105,16 @@ class Watch:
             spent = time.monotonic() - started
             self.resolution = max(self.resolution, spent, self.interval)
             self._stop.wait(max(0.0, self.interval - spent))
+
+    def settle(self, rounds=3, timeout=300.0):
+        """Wait until every target is seen, or ``rounds`` whole rounds begun after this call have had an
+        answer to every probe of the ones still missing (so a page that shows only later is counted, by
+        rounds, not seconds). ``timeout`` only bounds a hang."""
+        with self._cond:
+            first = self._rounds_started + 1
+            if not self._cond.wait_for(lambda: self._thread_done or len(self.seen) >= len(self.targets)
+                                       or sum(1 for n in self._answered_rounds if n >= first) >= rounds, timeout):
+                raise TimeoutError('the poller made no %d rounds within %ss' % (rounds, timeout))
 
     def stop(self):
         self._stop.set()
