@@ -1,8 +1,10 @@
 """The stand-in Kubernetes API against the real clients: kubernetes, kubernetes.core and kubectl."""
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 import urllib3
@@ -19,6 +21,30 @@ NS = 'kube-system'
 LBC = 'aws-load-balancer-controller'
 SELECTOR = 'app.kubernetes.io/name=aws-load-balancer-controller'
 KUBECTL = os.path.join(os.path.dirname(sys.executable), 'kubectl')
+
+
+@contextlib.contextmanager
+def pods_released_after_a_wait_poll(k8s):
+    """Held pods (``pod_delay=None``) start or go once the code under test has read the Deployment again
+    after scaling it, i.e. once it is waiting: a wait that does not wait finds them as they were."""
+    scaled, stop = len(k8s.request_log), threading.Event()
+
+    def release_when_polled():
+        while not stop.is_set():
+            log = k8s.request_log[scaled:]
+            patched = [i for i, r in enumerate(log) if r.method in ('PATCH', 'PUT') and '/deployments/' in r.path]
+            if patched and any(r.method == 'GET' and '/deployments' in r.path for r in log[patched[0] + 1:]):
+                k8s.release_pods()
+                return
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=release_when_polled, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join(10)
 
 
 @pytest.fixture
@@ -79,7 +105,7 @@ def test_client_lists_by_label_selector_and_patches_annotations(k8s):
 
 
 def test_strategic_merge_by_name_and_a_template_change_rolls_the_pods(k8s):
-    k8s.pod_delay = 600.0
+    k8s.pod_delay = None  # held: the old pods keep terminating, the new ones pending
     apps = apps_api(k8s.kubeconfig)
     old_pods = {p['metadata']['name'] for p in k8s.list('pods', NS)}
     before = apps.read_namespaced_deployment(LBC, NS)
@@ -140,8 +166,9 @@ def test_injected_conflicts_hit_the_next_deployment_writes_only(k8s):
 
 
 def test_k8s_scale_waits_for_the_pods_and_kubectl_reads_it_back(k8s):
-    k8s.pod_delay = 2.0
-    res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 0, wait=True, wait_sleep=1, wait_timeout=60))
+    k8s.pod_delay = None  # the pods go, and start, only when released (once the module is waiting)
+    with pods_released_after_a_wait_poll(k8s):
+        res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 0, wait=True, wait_sleep=1, wait_timeout=600))
     assert res.get('changed') is True, res
     assert res['result']['spec']['replicas'] == 0
     # A wait that did not wait would still see the pods Terminating.
@@ -149,7 +176,8 @@ def test_k8s_scale_waits_for_the_pods_and_kubectl_reads_it_back(k8s):
     status = apps_api(k8s.kubeconfig).read_namespaced_deployment(LBC, NS).status
     assert (status.replicas, status.available_replicas, status.ready_replicas) == (None, None, None)
 
-    res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 2, wait=True, wait_sleep=1, wait_timeout=60))
+    with pods_released_after_a_wait_poll(k8s):
+        res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 2, wait=True, wait_sleep=1, wait_timeout=600))
     assert res.get('changed') is True, res
     dep = apps_api(k8s.kubeconfig).read_namespaced_deployment(LBC, NS)
     assert (dep.spec.replicas, dep.status.replicas, dep.status.ready_replicas, dep.status.available_replicas) == (2, 2, 2, 2)
@@ -166,7 +194,7 @@ def test_k8s_scale_waits_for_the_pods_and_kubectl_reads_it_back(k8s):
 
 
 def test_status_lags_spec_by_the_pod_delay(k8s):
-    k8s.pod_delay = 600.0   # far longer than the test: the pods must still be there
+    k8s.pod_delay = None   # held: the pods must still be there, the new one never ready
     res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 0, wait=False))
     assert res.get('changed') is True, res
     pods = core_api(k8s.kubeconfig).list_namespaced_pod(NS, label_selector=SELECTOR).items
@@ -184,7 +212,7 @@ def test_status_lags_spec_by_the_pod_delay(k8s):
 def test_realistic_status_drops_terminating_pods_at_once(k8s):
     """With lagging_status=False, as on a real cluster, a k8s_scale wait returns while the pods still terminate."""
     k8s.lagging_status = False
-    k8s.pod_delay = 600.0
+    k8s.pod_delay = None  # held: the pods keep terminating
     res = run_module('kubernetes.core.k8s_scale', scale_args(k8s, 0, wait=True, wait_sleep=1, wait_timeout=30))
     assert res.get('changed') is True, res
     status = apps_api(k8s.kubeconfig).read_namespaced_deployment(LBC, NS).status
@@ -299,8 +327,8 @@ def test_in_process_helpers_and_webhooks_seeded(k8s):
     mutating = k8s.get('mutatingwebhookconfigurations', 'aws-load-balancer-webhook')
     assert {w['name']: w['failurePolicy'] for w in mutating['webhooks']} == {
         'mpod.elbv2.k8s.aws': 'Fail', 'mservice.elbv2.k8s.aws': 'Fail', 'mtargetgroupbinding.elbv2.k8s.aws': 'Fail'}
-    k8s.pod_delay = 600.0   # far longer than the test: the new pod must still be starting
+    k8s.pod_delay = None   # held: the new pod stays pending
     k8s.patch('deployments', LBC, {'spec': {'replicas': 3}}, NS)
     assert len(k8s.list('pods', NS, SELECTOR)) == 3
-    assert k8s.controller_available_replicas() == 2   # the new pod is not ready before pod_delay
+    assert k8s.controller_available_replicas() == 2   # the new pod is not ready while held
     assert {r.path for r in k8s.request_log} == set()  # in-process calls are not HTTP requests
