@@ -249,7 +249,7 @@ def test_held_propagation_serves_the_old_rules_until_released(moto, site, app, d
     plane.hold_propagation()
     elbv2.create_rule(ListenerArn=site['listeners'][80], Priority=3, Actions=_sorry_action(),
                       Conditions=[{'Field': 'path-pattern', 'PathPatternConfig': {'Values': ['/*']}}])
-    assert [request(url, host='shop.example.test').status for _attempt in range(3)] == [200, 200, 200]
+    assert [request(url, host='shop.example.test').status for attempt in range(3)] == [200, 200, 200]
     assert plane.stale_answers == 3 and [e['stale'] for e in plane.log[-3:]] == [True] * 3
     assert plane.listener(80).history.stale()
     plane.release_propagation()
@@ -260,14 +260,14 @@ def test_held_propagation_serves_the_old_rules_until_released(moto, site, app, d
     plane.hold_propagation(release_after=2)
     sorry = [r for r in elbv2.describe_rules(ListenerArn=site['listeners'][80])['Rules'] if r['Priority'] == '3'][0]
     elbv2.delete_rule(RuleArn=sorry['RuleArn'])
-    assert [request(url, host='shop.example.test').status for _attempt in range(4)] == [503, 503, 200, 200]
+    assert [request(url, host='shop.example.test').status for attempt in range(4)] == [503, 503, 200, 200]
     assert plane.stale_answers == 2 and not plane.listener(80).history.held
 
 
 def test_held_propagation_without_a_change_counts_nothing(moto, site, app, dataplanes):
     plane = dataplanes(moto.client('elbv2'), site['listeners'][80], app.url, refresh_interval=0.0)
     plane.hold_propagation(release_after=1)
-    assert [request(plane.url_for(80) + '/', host='shop.example.test').status for _attempt in range(2)] == [200, 200]
+    assert [request(plane.url_for(80) + '/', host='shop.example.test').status for attempt in range(2)] == [200, 200]
     assert plane.stale_answers == 0 and plane.listener(80).history.held
 
 
