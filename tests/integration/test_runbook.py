@@ -8,6 +8,7 @@ nothing" is checked at the wire. The listener state is compared with
 tests.sandbox.seed.snapshot_listener: every rule, priority, condition, action
 and tag.
 """
+import glob
 import http.server
 import itertools
 import json
@@ -245,6 +246,23 @@ def test_every_public_variable_is_documented_in_variables_md():
     assert not missing, 'not in docs/variables.md: %s' % missing
 
 
+def test_every_sorry_name_the_roles_register_or_set_is_known_to_the_unknown_variables_check():
+    """A second entry point in the same play sees what the first registered: it must not call it a typo."""
+    known = set(_load('maintenance', 'vars/main.yml')['__sorry_known_outputs'])
+    set_here = set()
+    for path in glob.glob(os.path.join(REPO, 'roles', '*', 'tasks', '*.yml')):
+        with open(path, encoding='utf-8') as handle:
+            text = handle.read()
+        set_here.update(re.findall(r'register: (sorry_[a-z_]+)', text))
+        for indent, block in re.findall(r'^( *)\S.*set_fact:\n((?:\1 +\S.*\n)+)', text, re.M):
+            set_here.update(re.findall(r'^%s  +(sorry_[a-z_]+):' % indent, block, re.M))
+    assert 'sorry_lbc' in set_here and 'sorry_rules_info' in set_here
+    assert not sorted(set_here - known), 'add to __sorry_known_outputs: %s' % sorted(set_here - known)
+    with open(os.path.join(REPO, 'docs', 'variables.md'), encoding='utf-8') as handle:
+        text = handle.read()
+    assert not sorted(n for n in known if '`%s`' % n not in text), 'not in docs/variables.md'
+
+
 def test_maintenance_entry_points_are_the_five_steps():
     specs = _load('maintenance', 'meta/argument_specs.yml')['argument_specs']
     assert sorted(specs) == ['off', 'on', 'prepare', 'status', 'verify']
@@ -287,6 +305,27 @@ def test_bad_input_fails_before_any_task_and_any_aws_call(tmp_path, moto, counte
         assert counter.snapshot() == {}, 'AWS was called before the inputs were checked: %s' % counter.snapshot()
         assert not results(res, 'Render the Sorry pages locally')
         assert BYPASS_HEADER['value'] not in res.stdout + res.stderr
+
+
+def test_an_unknown_sorry_variable_fails_before_any_aws_call_and_names_the_closest(tmp_path, moto, counter, site):
+    """A typo (inventory or -e) would be silently ignored: every entry point refuses it first."""
+    book = Runbook(tmp_path, {'shop': site_vars(site, counter.url, sorry_bypass_cidr=['10.0.0.0/8'])})
+    for entry, extra in (('on', {'sorry_reasn': 'db upgrade'}), ('off', None), ('status', None)):
+        counter.reset()
+        res = book.run(entry, extra_vars=extra)
+        assert res.rc != 0
+        text = failure(res)
+        assert 'unknown variable sorry_bypass_cidr: did you mean sorry_bypass_cidrs?' in text, text
+        if extra:
+            assert 'unknown variable sorry_reasn: did you mean sorry_reason?' in text, text
+        assert text.startswith('Nothing was changed: '), text
+        assert counter.snapshot() == {}, 'AWS was called before the names were checked: %s' % counter.snapshot()
+        assert not results(res, 'Render the Sorry pages on the control node')
+    # The playbooks' own variables and what the roles register are known.
+    counter.reset()
+    res = Runbook(tmp_path, {'shop': site_vars(site, counter.url)}).run(
+        'status', extra_vars={'sorry_target': 'sorry_sites', 'sorry_play_strategy': 'linear', 'sorry_assets_build': {}})
+    assert_ok(res)
 
 
 def test_inputs_wrong_for_the_alb_fail_before_any_write(tmp_path, moto, counter, site):
