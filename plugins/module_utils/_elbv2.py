@@ -103,6 +103,11 @@ def _rule_record(rule, tags):
                 actions=rule.get('Actions') or [], tags=tags.get(rule['RuleArn'], {}))
 
 
+def rule_record(rule, tags):
+    """A DescribeRules entry as the planners take it: {arn, priority, conditions, actions, tags}."""
+    return _rule_record(rule, tags)
+
+
 def read_listener(client, listener_arn):
     """The listener's rules with their tags: {listener_arn, default_arn, default_actions, rules}.
 

@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ELBv2 side of a site run: one read of the whole site, and the writes of
+a site plan (``_site_plan``) phase by phase, listeners in parallel.
+
+Within a phase each listener's sets are written in order by one worker; at
+most ``parallel`` workers run at once, each with one call in flight, so at
+most ``parallel`` ELBv2 calls are in flight. A phase starts only when the one
+before it has finished on every listener: no listener ever gets a sorry rule
+before every listener has its bypass. boto3 clients are safe to share
+between threads for calls.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
+from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
+from ansible_collections.sorrypage.aws.plugins.module_utils import _rules
+from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan
+
+PHASE_NAMES = {'present': ('bypass and passthrough', 'sorry and preview'), 'absent': ('sorry and preview', 'bypass')}
+
+
+class SiteWriteError(Exception):
+    """A write failed on some listeners; ``failures`` is [(listener, exception)]."""
+
+    def __init__(self, phase, failures, done):
+        Exception.__init__(self, 'phase %d failed' % phase)
+        self.phase = phase
+        self.failures = failures
+        self.done = done
+
+
+def _pool_map(function, items, parallel):
+    """function(item) for every item, at most ``parallel`` at once; [(item, result, exception)]."""
+    def guarded(item):
+        try:
+            return item, function(item), None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, _elbv2.NotFound, _plan.PlanError) as e:
+            return item, None, e
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(items)))) as pool:
+        return list(pool.map(guarded, items))
+
+
+def redirect_only(rules, default_actions):
+    """A listener that only redirects (HTTP to HTTPS) exposes nothing to switch."""
+    default = _rules.summarise_actions(default_actions)
+    forwards = any(_rules.summarise_actions(rule.get('Actions') or []).get('type') == 'forward' for rule in rules)
+    return default.get('type') == 'redirect' and not forwards
+
+
+def read_site(client, name=None, arn=None, ports=None, parallel=4):
+    """The whole site from one read: {balancer, listeners, rules_now, skipped}.
+
+    One DescribeLoadBalancers, one DescribeListeners, one DescribeRules per
+    listener (every listener: the rules quota counts them all) and one
+    DescribeTags per 20 non-default rules of the listeners to work on.
+    listeners: [{arn, port, protocol, rules, default_actions}] by port.
+    """
+    balancer = _elbv2.describe_load_balancer(client, name=name, arn=arn)
+    listeners = _elbv2.describe_listeners(client, balancer['LoadBalancerArn'])
+    if ports:
+        missing = sorted(set(ports) - set(item['Port'] for item in listeners))
+        if missing:
+            raise _elbv2.NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
+                ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
+                ', '.join(str(item['Port']) for item in listeners) or 'none'))
+    described = []
+    for listener, rules, error in _pool_map(lambda item: _elbv2.describe_rules(client, item['ListenerArn']), listeners, parallel):
+        if error is not None:
+            raise error
+        described.append((listener, rules))
+    rules_now = sum(1 for _listener, rules in described for rule in rules if not rule.get('IsDefault'))
+    chosen = []
+    skipped = []
+    for listener, rules in described:
+        others = [rule for rule in rules if not rule.get('IsDefault')]
+        default = [rule for rule in rules if rule.get('IsDefault')]
+        default_actions = default[0].get('Actions', []) if default else listener.get('DefaultActions', [])
+        if ports and listener['Port'] not in ports or not ports and redirect_only(others, default_actions):
+            skipped.append(listener['Port'])
+            continue
+        chosen.append((listener, others, default_actions))
+    tags = _elbv2.describe_tags(client, [rule['RuleArn'] for _l, others, _d in chosen for rule in others])
+    site = []
+    for listener, others, default_actions in chosen:
+        site.append(dict(arn=listener['ListenerArn'], port=listener['Port'], protocol=listener.get('Protocol'),
+                         rules=sorted((_elbv2.rule_record(rule, tags) for rule in others), key=lambda rule: rule['priority']),
+                         default_actions=default_actions))
+    return dict(balancer=balancer, listeners=site, rules_now=rules_now, skipped=skipped)
+
+
+def _swap(value, created):
+    """``value`` with every placeholder ARN in ``created`` replaced by the real one."""
+    if isinstance(value, dict):
+        return dict((key, _swap(item, created)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_swap(item, created) for item in value)
+    if isinstance(value, str) and value in created:
+        return created[value]
+    return value
+
+
+class SiteRun:
+    """Writes a planned site (``_site_plan.plan_site``) phase by phase."""
+
+    def __init__(self, client, entries, state, make_room=False, parallel=4):
+        self.client = client
+        self.entries = entries
+        self.state = state
+        self.make_room = make_room
+        self.parallel = parallel
+        self.warnings = []
+        self._lock = threading.Lock()
+
+    def warn(self, message):
+        with self._lock:
+            self.warnings.append(message)
+
+    def _replan(self, listener, done):
+        """After another writer got in the way: read the listener again and plan
+        what is left of it (this phase and the later ones)."""
+        fresh = _elbv2.read_listener(self.client, listener['arn'])
+        state = dict(arn=listener['arn'], port=listener['port'], protocol=listener['protocol'], rules=fresh['rules'],
+                     default_actions=fresh['default_actions'])
+        left = [entry for entry in self.entries if entry['index'] not in done]
+        steps, final, errors = _site_plan.plan_listener(state, left, self.state, self.make_room)
+        if errors:
+            raise _plan.PlanError('; '.join(errors))
+        listener['steps'] = [step for step in listener['steps'] if step['index'] in done] + steps
+        listener['final'] = final
+
+    def _write_listener(self, listener, phase):
+        created = listener.setdefault('created', {})
+        done = listener.setdefault('done', set())
+        retried = False
+        while True:
+            try:
+                for step in listener['steps']:
+                    if step['phase'] != phase or step['index'] in done:
+                        continue
+                    if step['plan']['changed']:
+                        new = _elbv2.apply_plan(self.client, listener['arn'], _swap(step['plan'], created), self.warn)
+                        for part, arn in new.items():
+                            created[_site_plan.placeholder(listener['arn'], step['kind'], step['name'], part)] = arn
+                    done.add(step['index'])
+                return True
+            except is_boto3_error_code(['PriorityInUse', 'RuleNotFound']):
+                if retried:
+                    raise
+                retried = True
+                self._replan(listener, done)
+
+    def run(self, planned):
+        """Every phase in turn; raises SiteWriteError when a phase failed anywhere
+        (the next phases are not started)."""
+        phases = sorted(set(step['phase'] for listener in planned for step in listener['steps']))
+        done = []
+        for phase in phases:
+            work = [listener for listener in planned
+                    if any(step['phase'] == phase and step['plan']['changed'] for step in listener['steps'])]
+            results = _pool_map(lambda listener, phase=phase: self._write_listener(listener, phase), work, self.parallel)
+            failures = [(listener, error) for listener, _ok, error in results if error is not None]
+            if failures:
+                raise SiteWriteError(phase, failures, done)
+            done.append(phase)
+        return planned
+
+
+def final_rules(listener, key=None):
+    """The owned rules after the run, with the real ARNs of created rules (None in check mode)."""
+    final = _swap(listener['final'], listener.get('created', {}))
+    return _site_plan.owned_after(final, key)
+
+
+def listener_result(listener):
+    """What the module returns for one listener: the owned rules after, and what changed, by rule set."""
+    created = listener.get('created', {})
+    sets = []
+    moved = []
+    for step in listener['steps']:
+        plan = step['plan']
+        moves = _swap(plan['moved_rules'], created)
+        moved.extend(moves)
+        sets.append(dict(kind=step['kind'], name=step['name'], changed=plan['changed'],
+                         rules=final_rules(listener, (step['kind'], step['name'])), moved_rules=moves,
+                         target_group_source=plan['target_group_source'], drift=plan['drift']))
+    return dict(arn=listener['arn'], port=listener['port'], protocol=listener['protocol'],
+                changed=any(s['changed'] for s in sets), rules=final_rules(listener), rule_sets=sets,
+                moved_rules=moved)
+
+
+def listener_diff(listener):
+    """Before and after of the owned rules of the sets in this run (header values masked)."""
+    before = []
+    for step in listener['steps']:
+        before.extend(step['plan']['before'])
+    keys = set((step['kind'], step['name']) for step in listener['steps'])
+    after = [rule for key in sorted(keys) for rule in final_rules(listener, key)]
+    return sorted(before, key=lambda rule: rule['priority']), sorted(after, key=lambda rule: rule['priority'])

@@ -1,0 +1,244 @@
+"""sorrypage.aws.alb_sorry_site through real ansible-playbook against the moto sandbox, calls counted at the wire.
+
+The sites are shaped like ones the AWS Load Balancer Controller manages
+(tests/sandbox/seed.py): two listeners (80, 443), each with rules 1..3
+(shop /api/*, shop /*, blog /*) and a fixed 404 default action.
+"""
+import json
+import math
+import sys
+
+import pytest
+
+from tests.ansible_run import run_module
+from tests.sandbox.seed import snapshot_listener
+
+MODULE = 'sorrypage.aws.alb_sorry_site'
+SECRET = 'b7f0c1d9e2a84f6b9c3d5e7f'
+WRITES = {'CreateRule', 'ModifyRule', 'DeleteRule', 'SetRulePriorities', 'AddTags', 'RemoveTags'}
+SITE_READS = {'DescribeLoadBalancers', 'DescribeListeners'}
+
+
+def run(endpoint, args, check=False, diff=False):
+    return run_module(MODULE, dict(args, endpoint_url=endpoint, region='us-east-1'), check=check, diff=diff)
+
+
+def ok(result):
+    assert not result.get('failed'), result.get('msg', result)
+    return result
+
+
+def site_args(site, **overrides):
+    """A realistic site: passthrough per product, one bypass by CIDR and header, a sorry page per product."""
+    shop, blog = site['hosts']
+    args = dict(
+        load_balancer_name=site['load_balancer_name'], make_room=True,
+        http_headers=[{'name': 'X-Sorry-Bypass', 'values': [SECRET]}],
+        tags={'sorrypage:by': 'alice', 'sorrypage:why': 'DB migration'},
+        rule_sets=[
+            dict(kind='bypass', name='passthrough-shop', host_headers=[shop], path_patterns=['/healthz']),
+            dict(kind='bypass', name='bypass', source_ips=['203.0.113.0/24'], use_http_headers=True,
+                 target_group_arn=site['target_groups']['shop-web']),
+            dict(kind='sorry', name='shop', host_headers=[shop], content='<h1>shop is down</h1>',
+                 tags={'sorrypage:page': 'shop'}),
+            dict(kind='sorry', name='blog', host_headers=[blog], content='<h1>blog is down</h1>',
+                 tags={'sorrypage:page': 'blog'}),
+        ])
+    args.update(overrides)
+    return args
+
+
+def snapshot(elbv2, site):
+    return dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
+
+
+def split(counts):
+    writes = dict((op, n) for op, n in counts.items() if op in WRITES)
+    reads = dict((op, n) for op, n in counts.items() if op not in WRITES)
+    return reads, writes
+
+
+def report(label, counts):
+    sys.stderr.write('\nalb_sorry_site API calls, %s: %s\n' % (label, json.dumps(dict(counts), sort_keys=True)))
+
+
+def site_reads(listeners, rules):
+    """DescribeLoadBalancers + DescribeListeners + one DescribeRules per listener + DescribeTags by 20 rules."""
+    expected = {'DescribeLoadBalancers': 1, 'DescribeListeners': 1, 'DescribeRules': listeners}
+    if rules:
+        expected['DescribeTags'] = int(math.ceil(rules / 20.0))
+    return expected
+
+
+@pytest.mark.sandbox_only
+def test_two_listeners_on_rerun_off_exact_calls(moto, counter, site):
+    elbv2 = moto.client('elbv2')
+    original = snapshot(elbv2, site)
+    args = site_args(site)
+
+    counter.reset()
+    predicted = ok(run(counter.url, args, check=True, diff=True))
+    assert predicted['changed'] is True
+    reads, writes = split(counter.snapshot())
+    assert writes == {}, 'check mode wrote'
+    assert reads == site_reads(2, 6)
+    assert snapshot(elbv2, site) == original
+    assert predicted['notes'] == ['would make room in front of 6 rules this collection does not own on 2 listeners; '
+                                  'they go back when the last owned rule on each listener is removed']
+    assert not [w for w in predicted.get('warnings', []) if 'room' in w]
+
+    counter.reset()
+    applied = ok(run(counter.url, args, diff=True))
+    counts = counter.snapshot()
+    report('first run, 2 listeners', counts)
+    reads, writes = split(counts)
+    assert reads == site_reads(2, 6)
+    # Per listener: one SetRulePriorities and one AddTags for the shift, 4 rule sets -> 4 CreateRule
+    # (passthrough 1, bypass 2 (CIDR, header), sorry 1 + 1 = 5 creates).
+    assert writes == {'SetRulePriorities': 2, 'AddTags': 2, 'CreateRule': 10}
+    assert applied['changed'] is True
+    assert applied['rules_added'] == 10
+    assert [w for w in applied['warnings'] if 'room' in w] == [
+        'made room in front of 6 rules this collection does not own on 2 listeners; they go back when the last '
+        'owned rule on each listener is removed']
+    assert SECRET not in json.dumps(applied) and SECRET not in json.dumps(predicted)
+    for before, after in zip(predicted['listeners'], applied['listeners']):
+        assert [(r['priority'], r['conditions'], r['actions'], sorted(r['tags'])) for r in before['rules']] == [
+            (r['priority'], r['conditions'], r['actions'], sorted(r['tags'])) for r in after['rules']]
+        assert all(r['arn'] is None for r in before['rules']) and all(r['arn'] for r in after['rules'])
+        kinds = [r['tags']['sorrypage:kind'] for r in after['rules']]
+        assert kinds == ['bypass'] * 3 + ['sorry'] * 2, kinds
+        assert all(r['tags']['sorrypage:by'] == 'alice' for r in after['rules'])
+        assert [r['tags'].get('sorrypage:page') for r in after['rules'] if r['tags']['sorrypage:kind'] == 'sorry'] \
+            == ['shop', 'blog']
+        on_alb = dict((arn, tags) for arn, tags in (
+            (d['ResourceArn'], dict((t['Key'], t['Value']) for t in d['Tags']))
+            for d in elbv2.describe_tags(ResourceArns=[r['arn'] for r in after['rules']])['TagDescriptions']))
+        assert all(on_alb[r['arn']] == r['tags'] for r in after['rules'])
+    assert sorted(applied['diff']['after']) == ['443', '80']
+
+    counter.reset()
+    again = ok(run(counter.url, args))
+    counts = counter.snapshot()
+    report('rerun, 2 listeners', counts)
+    reads, writes = split(counts)
+    assert writes == {} and again['changed'] is False
+    assert reads == site_reads(2, 16)
+    assert sum(reads.values()) - 2 <= 2 * 2
+
+    counter.reset()
+    off = ok(run(counter.url, dict(load_balancer_name=site['load_balancer_name'], state='absent',
+                                   rule_sets=[dict(kind=s['kind'], name=s['name']) for s in args['rule_sets']])))
+    counts = counter.snapshot()
+    report('absent, 2 listeners', counts)
+    reads, writes = split(counts)
+    assert off['changed'] is True
+    assert reads == site_reads(2, 16)
+    assert writes == {'DeleteRule': 10, 'SetRulePriorities': 2, 'RemoveTags': 2}
+    assert snapshot(elbv2, site) == original, 'rules, priorities or tags not restored exactly'
+
+    counter.reset()
+    assert ok(run(counter.url, dict(load_balancer_name=site['load_balancer_name'], state='absent')))['changed'] is False
+    assert split(counter.snapshot())[1] == {}
+
+
+@pytest.mark.sandbox_only
+def test_one_listener_exact_calls(moto, counter, site):
+    elbv2 = moto.client('elbv2')
+    original = snapshot(elbv2, site)
+    args = site_args(site, listener_ports=[443])
+    counter.reset()
+    applied = ok(run(counter.url, args))
+    counts = counter.snapshot()
+    report('first run, 1 listener', counts)
+    reads, writes = split(counts)
+    # Every listener's rules are read (the quota counts them all); tags only for the listener worked on.
+    assert reads == site_reads(2, 3)
+    assert writes == {'SetRulePriorities': 1, 'AddTags': 1, 'CreateRule': 5}
+    assert [listener['port'] for listener in applied['listeners']] == [443]
+    assert applied['skipped_listeners'] == [80]
+    assert snapshot(elbv2, site)[80] == original[80]
+
+    counter.reset()
+    assert ok(run(counter.url, args))['changed'] is False
+    counts = counter.snapshot()
+    report('rerun, 1 listener', counts)
+    assert split(counts) == (site_reads(2, 8), {})
+
+    counter.reset()
+    ok(run(counter.url, dict(load_balancer_name=site['load_balancer_name'], listener_ports=[443], state='absent')))
+    counts = counter.snapshot()
+    report('absent (every owned set), 1 listener', counts)
+    assert split(counts) == (site_reads(2, 8), {'DeleteRule': 5, 'SetRulePriorities': 1, 'RemoveTags': 1})
+    assert snapshot(elbv2, site) == original
+
+
+BAD_LAST = [
+    ('an invalid CIDR in the last set',
+     dict(kind='sorry', name='blog', host_headers=['blog.example.test'], content='x', source_ips=['198.51.100.300/32']),
+     "invalid input, nothing was changed: rule_sets[3] (sorry 'blog'): source_ips: '198.51.100.300/32' is not an "
+     "IPv4 or IPv6 CIDR"),
+    ('a body over 1024 characters',
+     dict(kind='sorry', name='blog', host_headers=['blog.example.test'], content='x' * 1100),
+     "invalid input, nothing was changed: rule_sets[3] (sorry 'blog'): content is 1100 characters; a fixed-response "
+     "body may have at most 1024 (over by 76)"),
+]
+
+
+@pytest.mark.sandbox_only
+@pytest.mark.parametrize('what, last, message', BAD_LAST, ids=[b[0] for b in BAD_LAST])
+def test_invalid_input_in_the_last_set_changes_nothing(moto, counter, site, what, last, message):  # pylint: disable=unused-argument
+    elbv2 = moto.client('elbv2')
+    original = snapshot(elbv2, site)
+    args = site_args(site)
+    args['rule_sets'][-1] = last
+    counter.reset()
+    result = run(counter.url, args)
+    assert result['failed'] is True
+    assert result['msg'] == message
+    assert dict(counter.snapshot()) == {}, 'input errors are found before any call'
+    assert snapshot(elbv2, site) == original
+
+
+@pytest.mark.sandbox_only
+def test_target_that_cannot_be_inferred_on_the_last_listener_changes_nothing(moto, counter, site):
+    elbv2 = moto.client('elbv2')
+    # The 443 listener forwards to several groups with no catch-all for "any host"; port 80 gets a forward
+    # default so the bypass target is inferred there, and only there.
+    elbv2.modify_listener(ListenerArn=site['listeners'][80], DefaultActions=[
+        {'Type': 'forward', 'TargetGroupArn': site['target_groups']['shop-web']}])
+    for rule in elbv2.describe_rules(ListenerArn=site['listeners'][80])['Rules']:
+        if not rule['IsDefault']:
+            elbv2.delete_rule(RuleArn=rule['RuleArn'])
+    original = snapshot(elbv2, site)
+    args = site_args(site)
+    del args['rule_sets'][1]['target_group_arn']
+    counter.reset()
+    result = run(counter.url, args)
+    assert result['failed'] is True
+    assert result['msg'].startswith("nothing was changed: listener HTTPS:443 (%s): rule_sets[1] (bypass 'bypass'): "
+                                    "cannot infer the bypass target: there is no catch-all (/*) forward rule for any "
+                                    "host and the listener forwards to several target groups" % site['listeners'][443])
+    assert 'listener HTTP:80' not in result['msg']
+    reads, writes = split(counter.snapshot())
+    assert writes == {}
+    assert snapshot(elbv2, site) == original
+
+
+@pytest.mark.sandbox_only
+def test_quota_exceeded_changes_nothing(moto, counter, site):
+    elbv2 = moto.client('elbv2')
+    original = snapshot(elbv2, site)
+    args = site_args(site)
+    args['rule_sets'][1]['source_ips'] = ['192.0.2.%d/32' % i for i in range(1, 251)]  # 50 + 1 bypass rules per listener
+    counter.reset()
+    result = run(counter.url, args)
+    assert result['failed'] is True
+    assert result['msg'] == (
+        "load balancer '%s' has 6 rules and this run would add 108, 114 in all: over its quota of 100 "
+        "(rules-per-application-load-balancer, default rules not counted) by 14; remove rules, give fewer "
+        "listener_ports or ask AWS to raise the quota; nothing was changed" % site['load_balancer_name'])
+    reads, writes = split(counter.snapshot())
+    assert writes == {}
+    assert reads['DescribeAccountLimits'] == 1
+    assert snapshot(elbv2, site) == original

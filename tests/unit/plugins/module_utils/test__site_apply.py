@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import itertools
+import threading
+import time
+
+import botocore.exceptions
+import pytest
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
+from ansible_collections.sorrypage.aws.plugins.module_utils import _site_apply as A
+from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan as S
+from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
+
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import controller_listener
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import entries_for
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import placeholder_site
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import rule_sets
+
+
+class FakeElbv2:
+    """Applies writes to listeners kept in memory and records every call, thread-safely."""
+
+    def __init__(self, listeners, delay=0.0, fail_create_on=None, conflict_once_on=None):
+        self.rules = {}
+        self.defaults = {}
+        for listener in listeners:
+            self.defaults[listener['arn']] = listener['default_actions']
+            for rule in listener['rules']:
+                self.rules[rule['arn']] = dict(copy.deepcopy(rule), listener=listener['arn'])
+        self.calls = []
+        self.delay = delay
+        self.fail_create_on = fail_create_on
+        self.conflict_once_on = conflict_once_on
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _call(self, op, listener, kind=None):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.calls.append((op, listener, kind))
+        time.sleep(self.delay)
+        with self._lock:
+            self.in_flight -= 1
+
+    @staticmethod
+    def _error(code):
+        return botocore.exceptions.ClientError({'Error': {'Code': code, 'Message': code}}, 'Op')
+
+    def create_rule(self, aws_retry, ListenerArn, Priority, Conditions, Actions, Tags):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        tags = _tags.tag_dict(Tags)
+        self._call('CreateRule', ListenerArn, tags[_tags.KIND])
+        if self.fail_create_on == (ListenerArn, tags[_tags.KIND]):
+            raise self._error('TooManyRules')
+        with self._lock:
+            if self.conflict_once_on == ListenerArn:
+                self.conflict_once_on = None
+                raise self._error('PriorityInUse')
+            assert all(r['priority'] != Priority for r in self.rules.values() if r['listener'] == ListenerArn)
+            arn = 'rule/%d' % next(self._numbers)
+            self.rules[arn] = dict(arn=arn, priority=Priority, conditions=Conditions, actions=Actions, tags=tags,
+                                   listener=ListenerArn)
+        return {'Rules': [{'RuleArn': arn}]}
+
+    def set_rule_priorities(self, aws_retry, RulePriorities):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        self._call('SetRulePriorities', self.rules[RulePriorities[0]['RuleArn']]['listener'])
+        for item in RulePriorities:
+            self.rules[item['RuleArn']]['priority'] = item['Priority']
+
+    def add_tags(self, aws_retry, ResourceArns, Tags):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        self._call('AddTags', self.rules[ResourceArns[0]]['listener'])
+        for arn in ResourceArns:
+            self.rules[arn]['tags'].update(_tags.tag_dict(Tags))
+
+    def remove_tags(self, aws_retry, ResourceArns, TagKeys):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        self._call('RemoveTags', self.rules[ResourceArns[0]]['listener'])
+        for arn in ResourceArns:
+            for key in TagKeys:
+                self.rules[arn]['tags'].pop(key, None)
+
+    def delete_rule(self, aws_retry, RuleArn):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        rule = self.rules.pop(RuleArn)
+        self._call('DeleteRule', rule['listener'], rule['tags'].get(_tags.KIND))
+
+    def modify_rule(self, aws_retry, RuleArn, Conditions, Actions):  # pylint: disable=invalid-name
+        assert aws_retry is True
+        self._call('ModifyRule', self.rules[RuleArn]['listener'])
+        self.rules[RuleArn].update(conditions=Conditions, actions=Actions)
+
+    def listener(self, arn, port):
+        rules = sorted((dict((k, v) for k, v in r.items() if k != 'listener') for r in self.rules.values()
+                        if r['listener'] == arn), key=lambda r: r['priority'])
+        return dict(arn=arn, port=port, protocol='HTTPS', rules=rules, default_actions=self.defaults[arn])
+
+
+def listeners(count):
+    return [controller_listener(443 + i) for i in range(count)]
+
+
+def apply(fake, site, state='present', sets=None, parallel=4):
+    entries = entries_for(sets or rule_sets(), state)
+    planned = S.plan_site(site, entries, state, make_room=True)
+    assert planned['errors'] == []
+    A.SiteRun(fake, entries, state, make_room=True, parallel=parallel).run(planned['listeners'])
+    return planned['listeners']
+
+
+def test_no_listener_gets_a_sorry_write_before_every_bypass_and_off_is_reversed():
+    site = listeners(6)
+    fake = FakeElbv2(site, delay=0.002)
+    planned = apply(fake, site, parallel=3)
+    creates = [(listener, kind) for op, listener, kind in fake.calls if op == 'CreateRule']
+    assert len(creates) == 6 * 5
+    last_bypass = max(i for i, (_l, kind) in enumerate(creates) if kind == 'bypass')
+    first_sorry = min(i for i, (_l, kind) in enumerate(creates) if kind == 'sorry')
+    assert last_bypass < first_sorry, 'a sorry rule went on before every listener had its bypass'
+    writes_per_listener = dict((l['arn'], sum(1 for _op, arn, _k in fake.calls if arn == l['arn'])) for l in site)
+    assert set(writes_per_listener.values()) == {7}  # 1 SetRulePriorities, 1 AddTags (shift), 5 CreateRule
+    assert 1 < fake.max_in_flight <= 3
+    # What was predicted is what is there, ARNs and all.
+    for listener in planned:
+        predicted = [(r['arn'], r['priority'], r['tags']) for r in A.final_rules(listener)]
+        actual = [(r['arn'], r['priority'], r['tags']) for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
+        assert predicted == actual and all(arn for arn, _p, _t in predicted)
+
+    now = [fake.listener(l['arn'], l['port']) for l in site]
+    fake.calls = []
+    apply(fake, now, 'absent', parallel=3)
+    deletes = [kind for op, _l, kind in fake.calls if op == 'DeleteRule']
+    assert deletes == ['sorry'] * 12 + ['bypass'] * 18
+    for original in site:
+        assert fake.listener(original['arn'], original['port'])['rules'] == original['rules']
+
+
+def test_a_rule_created_by_one_set_and_moved_by_the_next_gets_its_real_arn():
+    listener, entries = placeholder_site()
+    fake = FakeElbv2([listener])
+    planned = S.plan_site([listener], entries, 'present', make_room=True)['listeners']
+    A.SiteRun(fake, entries, 'present', make_room=True).run(planned)
+    predicted = [(r['arn'], r['priority']) for r in A.final_rules(planned[0])]
+    assert predicted == [(r['arn'], r['priority']) for r in S.owned_after(fake.listener(listener['arn'], 443))]
+
+
+def test_a_failure_in_the_bypass_phase_writes_no_sorry_rule_anywhere():
+    site = listeners(3)
+    fake = FakeElbv2(site, fail_create_on=('listener/445', 'bypass'))
+    entries = entries_for(rule_sets())
+    planned = S.plan_site(site, entries, 'present', make_room=True)['listeners']
+    with pytest.raises(A.SiteWriteError) as caught:
+        A.SiteRun(fake, entries, 'present', make_room=True).run(planned)
+    assert caught.value.phase == 0 and caught.value.done == []
+    assert [listener['arn'] for listener, _e in caught.value.failures] == ['listener/445']
+    assert not [call for call in fake.calls if call[2] == 'sorry']
+
+
+def test_another_writer_taking_a_priority_means_read_plan_and_write_the_rest_again(monkeypatch):
+    site = listeners(2)
+    fake = FakeElbv2(site, conflict_once_on='listener/444')
+    entries = entries_for(rule_sets())
+    planned = S.plan_site(site, entries, 'present', make_room=True)['listeners']
+    run = A.SiteRun(fake, entries, 'present', make_room=True)
+
+    def read_listener(_client, arn):
+        state = fake.listener(arn, 444)
+        return dict(listener_arn=arn, rules=state['rules'], default_actions=state['default_actions'])
+    monkeypatch.setattr(_elbv2, 'read_listener', read_listener)
+    run.run(planned)
+    assert fake.conflict_once_on is None, 'the conflict did not happen'
+    for listener in planned:
+        kinds = [r['tags'][_tags.KIND] for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
+        assert kinds == ['bypass'] * 3 + ['sorry'] * 2
+        assert [(r['arn'], r['priority']) for r in A.final_rules(listener)] == [
+            (r['arn'], r['priority']) for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
