@@ -182,15 +182,15 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 from ansible_collections.sorrypage.aws.plugins.module_utils import _info
 
 
 def main():
-    module = AnsibleAWSModule(
+    module = SorryAWSModule(
         argument_spec=dict(
             load_balancer_name=dict(type='str'),
             load_balancer_arn=dict(type='str'),

@@ -318,9 +318,9 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _alb_limits
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
@@ -401,7 +401,7 @@ def main():
         allow_any_source=dict(type='bool', default=False),
         tags=dict(type='dict', default={}),
     )
-    module = AnsibleAWSModule(
+    module = SorryAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('listener_arn', 'load_balancer_name')],

@@ -269,9 +269,9 @@ minifier:
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import HAS_BOTO3
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _assets
 from ansible_collections.sorrypage.aws.plugins.module_utils import _budget
 from ansible_collections.sorrypage.aws.plugins.module_utils import _minify
@@ -355,8 +355,8 @@ def main():
         minify=dict(type='bool', default=True),
         shorten_var=dict(type='str'),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, check_boto3=False,
-                              required_by={'cloudfront_distribution_id': 'bucket'})
+    module = SorryAWSModule(argument_spec=argument_spec, supports_check_mode=True, check_boto3=False,
+                            required_by={'cloudfront_distribution_id': 'bucket'})
     params = module.params
     prefix = _s3sync.normalize_prefix(params['prefix'])
     bucket = params['bucket']
