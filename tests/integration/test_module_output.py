@@ -4,9 +4,10 @@ exit_json on ansible-core 2.19, which ansible-core reports as deprecated)."""
 import os
 import tempfile
 
+import pytest
 import yaml
 
-from tests.ansible_run import REPO, run_playbook
+from tests.ansible_run import REPO, run_module, run_playbook
 
 PAGE = '<!doctype html><title>Maintenance</title><h1>Back soon</h1>'
 DEFAULT_PAGES = os.path.join(REPO, 'roles', 'sorry_assets', 'files')
@@ -57,3 +58,28 @@ def test_sorry_asset_upload_warns_without_a_deprecation_notice(tmp_path):
         'endpoint_url': 'http://127.0.0.1:9', 'region': 'us-east-1'})
     assert_no_deprecation(printed)
     assert "[WARNING]: page 'en' was" in printed, printed
+
+
+# Empty values count as unset for botocore's providers; the container
+# provider's variables must be absent, so the test removes them.
+NO_CREDENTIALS = {'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '', 'AWS_SESSION_TOKEN': '',
+                  'AWS_SHARED_CREDENTIALS_FILE': '/nonexistent/credentials', 'AWS_CONFIG_FILE': '/nonexistent/config',
+                  'AWS_EC2_METADATA_DISABLED': 'true'}
+UNSET = ('AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE',
+         'AWS_PROFILE')
+HINT = '(no AWS credentials found; for the local sandbox: `source tests/output/sandbox.env`)'
+
+
+@pytest.mark.parametrize('module, args', [
+    ('sorrypage.aws.alb_sorry_info', {'load_balancer_name': 'shop'}),
+    ('sorrypage.aws.alb_sorry_rule', {'load_balancer_name': 'shop', 'listener_port': 443, 'content': PAGE}),
+    ('sorrypage.aws.sorry_asset_upload', {'src': DEFAULT_PAGES, 'public_url': 'https://d111111abcdef8.cloudfront.net/sorry',
+                                          'bucket': 'sorrypage-assets'}),
+])
+def test_a_run_without_credentials_says_to_source_the_sandbox_env(monkeypatch, moto, module, args):
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    result = run_module(module, dict(args, endpoint_url=moto.url, region='us-east-1'), env=NO_CREDENTIALS)
+    assert result['failed'] is True
+    assert 'Unable to locate credentials' in result['msg'], result['msg']
+    assert result['msg'].endswith('\n' + HINT), result['msg']

@@ -2,9 +2,11 @@
 
 ``up`` starts everything, prints the endpoints and a kubeconfig path, writes
 them as shell exports to tests/output/sandbox.env, and keeps running until
-Ctrl-C. ``demo`` runs the maintenance playbooks against it (tests/sandbox/demo.py).
+Ctrl-C (or SIGTERM); then it removes that file, so a stale one never points a
+later run at a sandbox that is gone. ``demo`` runs the maintenance playbooks against it (tests/sandbox/demo.py).
 """
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -31,19 +33,40 @@ def describe(sandbox):
     return '\n'.join(lines)
 
 
-def write_env(sandbox, path):
+DEFAULT_ENV_FILE = os.path.join(REPO, 'tests', 'output', 'sandbox.env')
+
+
+def env_text(sandbox):
+    return ''.join('export %s=%s\n' % (key, value) for key, value in sorted(sandbox.env().items()))
+
+
+@contextlib.contextmanager
+def env_file(sandbox, path):
+    """The sandbox's shell exports in ``path`` while the block runs; removed after it.
+
+    Only a file that still holds this sandbox's exports is removed: another
+    sandbox started meanwhile may have written its own there.
+    """
+    text = env_text(sandbox)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w', encoding='utf-8') as handle:
-        for key, value in sorted(sandbox.env().items()):
-            handle.write('export %s=%s\n' % (key, value))
+        handle.write(text)
+    try:
+        yield path
+    finally:
+        try:
+            with open(path, encoding='utf-8') as handle:
+                ours = handle.read() == text
+        except FileNotFoundError:
+            ours = False
+        if ours:
+            os.unlink(path)
 
 
 def cmd_up(args):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(controller=args.controller) as sandbox:
-        env_path = os.path.join(REPO, 'tests', 'output', 'sandbox.env')
-        write_env(sandbox, env_path)
+    with Sandbox(controller=args.controller) as sandbox, env_file(sandbox, args.env_file) as env_path:
         sys.stdout.write(describe(sandbox) + '\n')
         sys.stdout.write('\nIn another shell:\n  source %s\n  ansible-playbook playbooks/maintenance_on.yml\n'
                          'Open %s/ with Host: %s in a browser (or curl -H "Host: ...").\nCtrl-C stops it.\n' % (
@@ -66,6 +89,8 @@ def main(argv=None):
     sub = parser.add_subparsers(dest='command', required=True)
     up = sub.add_parser('up', help='start the sandbox and keep it up')
     up.add_argument('--controller', action='store_true', help='run the stand-in controller reconcile loop')
+    up.add_argument('--env-file', default=DEFAULT_ENV_FILE,
+                    help='where to write the shell exports while the sandbox runs (removed when it stops)')
     up.set_defaults(func=cmd_up)
     demo = sub.add_parser('demo', help='run maintenance on/off against the sandbox and show what users get')
     demo.add_argument('--keep', action='store_true', help='keep the sandbox up at the end')

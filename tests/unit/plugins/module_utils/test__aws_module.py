@@ -9,10 +9,13 @@ import json
 
 import pytest
 
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, PartialCredentialsError
+
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import (
+    NO_CREDENTIALS_HINT, SorryAWSModule, credentials_hint)
 
 
 def finish(capsys, module_class, how):
@@ -45,3 +48,45 @@ def test_amazon_aws_base_class_still_gives_the_deprecation_this_works_around(cap
     result = finish(capsys, AnsibleAWSModule, how)
     assert 'Passing `warnings` to `exit_json` or `fail_json` is deprecated.' in messages(
         result['deprecations'])
+
+
+def boto_chain(outer_from_inner):
+    try:
+        try:
+            raise NoCredentialsError()
+        except NoCredentialsError as inner:
+            raise outer_from_inner(inner)
+    except Exception as outer:  # pylint: disable=broad-except
+        return outer
+
+
+@pytest.mark.parametrize('exception, hint', [
+    (NoCredentialsError(), NO_CREDENTIALS_HINT),
+    (boto_chain(lambda inner: RuntimeError('S3 sync failed')), NO_CREDENTIALS_HINT),
+    (PartialCredentialsError(provider='env', cred_var='AWS_SECRET_ACCESS_KEY'), None),
+    (ClientError({'Error': {'Code': 'InvalidClientTokenId', 'Message': 'bad token'}}, 'DescribeLoadBalancers'), None),
+    (EndpointConnectionError(endpoint_url='http://127.0.0.1:9'), None),
+    (None, None),
+])
+def test_credentials_hint_by_exception_type(exception, hint):
+    assert credentials_hint(exception) == hint
+
+
+def fail_aws(capsys, exception):
+    with patch_module_args({'region': 'us-east-1'}):
+        module = SorryAWSModule(argument_spec={}, supports_check_mode=True)
+        with pytest.raises(SystemExit):
+            module.fail_json_aws(exception, msg='could not describe the load balancer')
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_failure_without_credentials_says_where_the_sandbox_credentials_are(capsys):
+    result = fail_aws(capsys, NoCredentialsError())
+    assert result['msg'] == ('could not describe the load balancer: Unable to locate credentials\n'
+                             '(no AWS credentials found; for the local sandbox: `source tests/output/sandbox.env`)')
+
+
+def test_other_failures_get_no_hint(capsys):
+    result = fail_aws(capsys, EndpointConnectionError(endpoint_url='http://127.0.0.1:9'))
+    assert result['msg'] == ('could not describe the load balancer: Could not connect to the endpoint URL: '
+                             '"http://127.0.0.1:9"')
