@@ -16,6 +16,9 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _priorities
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules
 from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
 
+# The start of the warning a real run gives when it shifts foreign rules.
+ROOM_PREFIX = 'making room: '
+
 PlanError = _priorities.PlanError
 
 
@@ -117,7 +120,7 @@ def plan_present(spec, listener, priority=None, make_room=False, info_tags=None)
         plan['shift_tags'].setdefault(_tags.shift_value(total), []).append(arn)
     if placed['shifted']:
         first_arn = sorted(placed['shifted'])[0]
-        plan['warnings'].append('making room: %d rules this collection does not own move up by %d (e.g. %s); they '
+        plan['warnings'].append(ROOM_PREFIX + '%d rules this collection does not own move up by %d (e.g. %s); they '
                                 'go back when the last owned rule on the listener is removed'
                                 % (len(placed['shifted']), placed['shift'], first_arn))
     if priority is not None and foreign and priority > min(r['priority'] for r in foreign) and spec['kind'] != 'preview':
@@ -184,3 +187,13 @@ def plan_absent(spec, listener):
         plan['unshift'] = [arn for arn, _old, _new in moves]
     plan['changed'] = bool(plan['deletes'] or plan['move_batches'] or plan['unshift'])
     return plan
+
+
+def warnings_and_notes(plan, check_mode):
+    """(warnings, notes) to report for a plan. In check mode nothing moves, so making room is a
+    prediction (a note in the result), not a warning; a real run warns as it always did."""
+    if not check_mode:
+        return list(plan['warnings']), []
+    room = [w for w in plan['warnings'] if w.startswith(ROOM_PREFIX)]
+    return ([w for w in plan['warnings'] if w not in room],
+            ['would make room (check mode, nothing moved): ' + w[len(ROOM_PREFIX):] for w in room])

@@ -306,6 +306,14 @@ drift:
   returned: always
   type: list
   elements: str
+notes:
+  description:
+    - In check mode, what a real run would report as a warning but that did not happen (making room for the rule
+      by moving foreign rules). Empty in a real run, which warns instead.
+  returned: always
+  type: list
+  elements: str
+  sample: ["would make room (check mode, nothing moved): 3 rules this collection does not own move up by 10 (e.g. arn:...)"]
 listener_arn:
   description: The listener the set is on.
   returned: always
@@ -371,9 +379,10 @@ def reconcile(module, client, listener_arn, spec, planner):
                              % (_elbv2.RULES_QUOTA_NAME, quota if quota else 'unknown'))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg='could not read or change the rules of listener %s' % listener_arn)
-    for warning in plan['warnings']:
+    warnings, notes = _plan.warnings_and_notes(plan, module.check_mode)
+    for warning in warnings:
         module.warn(warning)
-    module.exit_json(**_result(module, spec, listener_arn, plan, created))
+    module.exit_json(notes=notes, **_result(module, spec, listener_arn, plan, created))
 
 
 def main():

@@ -559,3 +559,16 @@ def test_rules_quota_for_the_too_many_rules_message(moto, counter):
     counter.reset()
     assert _elbv2.rules_quota(client) == 100
     assert counter.snapshot() == {'DescribeAccountLimits': 1}
+
+
+def test_making_room_in_check_mode_is_a_note_and_a_warning_only_when_rules_move(moto, site):
+    args = dict(listener_arn=site['listeners'][443], content=PAGE, make_room=True)
+    predicted = ok(run(moto.url, args, check=True))
+    assert not [w for w in predicted.get('warnings', []) if 'making room' in w], predicted['warnings']
+    assert len(predicted['notes']) == 1, predicted['notes']
+    assert predicted['notes'][0].startswith('would make room (check mode, nothing moved): 3 rules this collection '
+                                            'does not own move up by'), predicted['notes']
+    applied = ok(run(moto.url, args))
+    assert applied['notes'] == []
+    assert [w for w in applied['warnings'] if w.startswith('making room: 3 rules this collection does not own move up by')]
+    assert predicted['moved_rules'] == applied['moved_rules']

@@ -281,3 +281,21 @@ def test_a_mirror_set_counts_as_catch_all_so_host_specific_bypasses_go_first():
     assert max(by_name['shop']) < min(by_name['office'])
     assert not _plan.plan_present(mirror, listener)['changed']
     assert not _plan.plan_present(host, listener)['changed']
+
+
+ROOM = ('making room: 3 rules this collection does not own move up by 10 (e.g. lbc1); they go back when the last '
+        'owned rule on the listener is removed')
+BEHIND = 'priority 100 is behind rule lbc1 at 1, which this collection does not own'
+
+
+@pytest.mark.parametrize('check_mode, warnings, notes', [
+    (False, [ROOM, BEHIND], []),
+    (True, [BEHIND], ['would make room (check mode, nothing moved): 3 rules this collection does not own move up by 10 '
+                      '(e.g. lbc1); they go back when the last owned rule on the listener is removed']),
+])
+def test_making_room_is_a_warning_in_a_real_run_and_a_note_in_check_mode(check_mode, warnings, notes):
+    assert _plan.warnings_and_notes({'warnings': [ROOM, BEHIND]}, check_mode) == (warnings, notes)
+
+
+def test_the_room_warning_of_a_plan_starts_with_the_prefix_the_notes_look_for():
+    assert ROOM.startswith(_plan.ROOM_PREFIX)
