@@ -287,8 +287,9 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _alb_limits
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
@@ -391,7 +392,7 @@ def main():
         tags=dict(type='dict', default={}),
         parallel_calls=dict(type='int', default=4),
     )
-    module = AnsibleAWSModule(
+    module = SorryAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('load_balancer_name', 'load_balancer_arn')],

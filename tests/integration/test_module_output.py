@@ -73,6 +73,7 @@ HINT = '(no AWS credentials found; for the local sandbox: `source tests/output/s
 @pytest.mark.parametrize('module, args', [
     ('sorrypage.aws.alb_sorry_info', {'load_balancer_name': 'shop'}),
     ('sorrypage.aws.alb_sorry_rule', {'load_balancer_name': 'shop', 'listener_port': 443, 'content': PAGE}),
+    ('sorrypage.aws.alb_sorry_site', {'load_balancer_name': 'shop', 'rule_sets': [{'kind': 'sorry', 'name': 'sorry', 'content': PAGE}]}),
     ('sorrypage.aws.sorry_asset_upload', {'src': DEFAULT_PAGES, 'public_url': 'https://d111111abcdef8.cloudfront.net/sorry',
                                           'bucket': 'sorrypage-assets'}),
 ])
