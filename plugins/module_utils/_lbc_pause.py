@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import collections
 import time
+import traceback
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _k8s_errors as errors
 from ansible_collections.sorrypage.aws.plugins.module_utils import _lbc_deployment as deployment
@@ -73,6 +74,10 @@ class Context:
         self.sleep = sleep
         self.now = now or (lambda: time.strftime(records.TIME_FORMAT, time.gmtime(clock())))
         self.cluster_warnings = []
+        # Set as the step goes: the Deployment found (for a pending result),
+        # and the traceback of a failure nothing could classify.
+        self.deployment_id = None
+        self.traceback = None
 
     @property
     def wanted(self):
@@ -94,6 +99,7 @@ def _find(api, ctx, step):
     if not found:
         return None
     dep = found[0]
+    ctx.deployment_id = _dep_id(ctx, dep)
     problem = deployment.cluster_problem(dep, ctx.cluster_name)
     if problem:
         raise StepFailed(report.refused_cluster(ctx, step, _dep_id(ctx, dep), problem))
@@ -253,20 +259,22 @@ def run(make_api, ctx, state):
     ``make_api()`` gives the cluster API object; it is called only when the
     step needs the cluster, and its failures (a kubeconfig that cannot be
     loaded) are reported like those of any call. Returns (Outcome or None,
-    failure message or None).
+    failure message or None). A failure nothing classifies (not an API
+    error, not a transport one) is reported the same way, saying what was
+    left undone; its traceback is kept in ``ctx.traceback``.
     """
     step, func = STEPS[state]
     try:
         return with_lines(func(make_api() if ctx.wanted else None, ctx)), None
     except StepFailed as exc:
         return None, exc.msg
-    except Exception as exc:  # pylint: disable=broad-except  # classified below by type and status, re-raised when unknown
+    except Exception as exc:  # pylint: disable=broad-except  # classified by type and status; every failure says what was left undone
         kind = errors.classify(exc)
         if kind == 'other' and errors.status_of(exc) is None:
-            raise
+            ctx.traceback = traceback.format_exc()
         if step == 'status':
             return with_lines(Outcome(report.status_error(ctx, errors.what(kind, exc), errors.short(exc)), False, None)), None
         if kind == 'connection' and ctx.mode == 'true':
-            result = report.pending(ctx, step, None, errors.short(exc))
+            result = report.pending(ctx, step, ctx.deployment_id, errors.short(exc))
             return Outcome(result, False, report.pending_banner(result)), None
         return None, report.failed(step, kind, errors.what(kind, exc), errors.short(exc))

@@ -267,6 +267,8 @@ def main():
 
     outcome, failure = _lbc_pause.run(lambda: ClusterApi(get_api_client(module=module)), ctx, params['state'])
     if failure:
+        if ctx.traceback:
+            module.fail_json(msg=failure, exception=ctx.traceback)
         module.fail_json(msg=failure)
     module.exit_json(changed=outcome.changed, controller=outcome.result, banner=outcome.banner or [])
 

@@ -367,3 +367,31 @@ def test_parse_mode_refuses_anything_else():
     with pytest.raises(ValueError) as err:
         lp.parse_mode('sometimes')
     assert str(err.value) == "sorry_eks_outage must be auto, true or false, not 'sometimes'"
+
+
+@pytest.mark.parametrize('state, note', [('paused', NOT_PAUSED), ('resumed', NOT_RESUMED)])
+def test_a_failure_nothing_classifies_still_says_what_was_left_undone(state, note):
+    api = FakeApi()
+    api.faults['find_deployments'] = [ValueError('host must start with https://')]
+    context = ctx(mode='true')
+    outcome, failure = lp.run(lambda: api, context, state)
+    assert outcome is None
+    assert failure == ('Could not %s the AWS Load Balancer Controller: a Kubernetes API call failed (ValueError: host must start '
+                       'with https://). %s' % (state[:-1] if state == 'paused' else 'resume', note))
+    assert 'ValueError' in context.traceback
+
+
+def test_status_says_so_for_a_failure_nothing_classifies():
+    api = FakeApi()
+    api.faults['find_deployments'] = [ValueError('bad host')]
+    out = ok(api, 'status')
+    assert out.result['action'] == 'unknown'
+    assert out.result['warnings'] == ['Could not read the AWS Load Balancer Controller (context prod): a Kubernetes API call failed '
+                                      '(ValueError: bad host).']
+
+
+def test_a_pending_result_names_the_deployment_found_before_the_api_went_away():
+    api = FakeApi()
+    api.faults['patch_deployment'] = [refused()]
+    out = ok(api, 'paused', mode='true')
+    assert out.result['action'] == 'pending' and out.result['deployment'] == 'kube-system/aws-load-balancer-controller'
