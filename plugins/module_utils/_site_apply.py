@@ -79,23 +79,34 @@ def read_site(client, name=None, arn=None, ports=None, parallel=4):
             raise _elbv2.NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
                 ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
                 ', '.join(str(item['Port']) for item in listeners) or 'none'))
-    described = []
-    for listener, rules, error in _pool_map(lambda item: _elbv2.describe_rules(client, item['ListenerArn']), listeners, parallel):
-        if error is not None:
-            raise error
-        described.append((listener, rules))
-    rules_now = sum(1 for _listener, rules in described for rule in rules if not rule.get('IsDefault'))
-    chosen = []
-    skipped = []
-    for listener, rules in described:
-        others = [rule for rule in rules if not rule.get('IsDefault')]
-        default = [rule for rule in rules if rule.get('IsDefault')]
-        default_actions = default[0].get('Actions', []) if default else listener.get('DefaultActions', [])
-        if ports and listener['Port'] not in ports or not ports and redirect_only(others, default_actions):
-            skipped.append(listener['Port'])
+    # A rule deleted between DescribeRules and DescribeTags (RuleNotFound: the
+    # controller still reconciles during `on`) means someone else is
+    # writing: read the rules once more, as _elbv2.read_listener does.
+    tags, chosen, skipped, rules_now = {}, [], [], 0
+    for attempt in (1, 2):
+        described = []
+        for listener, rules, error in _pool_map(lambda item: _elbv2.describe_rules(client, item['ListenerArn']), listeners, parallel):
+            if error is not None:
+                raise error
+            described.append((listener, rules))
+        rules_now = sum(1 for _listener, rules in described for rule in rules if not rule.get('IsDefault'))
+        chosen = []
+        skipped = []
+        for listener, rules in described:
+            others = [rule for rule in rules if not rule.get('IsDefault')]
+            default = [rule for rule in rules if rule.get('IsDefault')]
+            default_actions = default[0].get('Actions', []) if default else listener.get('DefaultActions', [])
+            if ports and listener['Port'] not in ports or not ports and redirect_only(others, default_actions):
+                skipped.append(listener['Port'])
+                continue
+            chosen.append((listener, others, default_actions))
+        try:
+            tags = _elbv2.describe_tags(client, [rule['RuleArn'] for _l, others, _d in chosen for rule in others])
+        except is_boto3_error_code('RuleNotFound'):
+            if attempt == 2:
+                raise
             continue
-        chosen.append((listener, others, default_actions))
-    tags = _elbv2.describe_tags(client, [rule['RuleArn'] for _l, others, _d in chosen for rule in others])
+        break
     site = []
     for listener, others, default_actions in chosen:
         site.append(dict(arn=listener['ListenerArn'], port=listener['Port'], protocol=listener.get('Protocol'),

@@ -184,3 +184,30 @@ def test_another_writer_taking_a_priority_means_read_plan_and_write_the_rest_aga
         assert kinds == ['bypass'] * 3 + ['sorry'] * 2
         assert [(r['arn'], r['priority']) for r in A.final_rules(listener)] == [
             (r['arn'], r['priority']) for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
+
+
+def test_a_rule_deleted_between_the_reads_of_the_site_is_read_again(monkeypatch):
+    """The controller still reconciles during `on`: a rule gone between DescribeRules and DescribeTags means read once more."""
+    rules = {'first': [{'RuleArn': 'r1', 'Priority': '1', 'Conditions': [], 'Actions': [{'Type': 'forward', 'TargetGroupArn': 'tg'}]},
+                       {'RuleArn': 'r2', 'Priority': '2', 'Conditions': [], 'Actions': [{'Type': 'forward', 'TargetGroupArn': 'tg'}]},
+                       {'RuleArn': 'd', 'IsDefault': True, 'Priority': 'default', 'Actions': [{'Type': 'forward', 'TargetGroupArn': 'tg'}]}]}
+    reads = []
+
+    def describe_rules(client, arn):
+        reads.append('rules')
+        return rules['first'] if len(reads) == 1 else [r for r in rules['first'] if r['RuleArn'] != 'r2']
+
+    def describe_tags(client, arns):
+        reads.append('tags')
+        if 'r2' in arns:
+            raise botocore.exceptions.ClientError({'Error': {'Code': 'RuleNotFound', 'Message': 'gone'}}, 'DescribeTags')
+        return dict((arn, {}) for arn in arns)
+
+    monkeypatch.setattr(_elbv2, 'describe_load_balancer', lambda client, name=None, arn=None: {
+        'LoadBalancerArn': 'lb', 'LoadBalancerName': 'shop'})
+    monkeypatch.setattr(_elbv2, 'describe_listeners', lambda client, arn: [{'ListenerArn': 'l443', 'Port': 443, 'Protocol': 'HTTPS'}])
+    monkeypatch.setattr(_elbv2, 'describe_rules', describe_rules)
+    monkeypatch.setattr(_elbv2, 'describe_tags', describe_tags)
+    site = A.read_site(None, name='shop')
+    assert reads == ['rules', 'tags', 'rules', 'tags']
+    assert [rule['arn'] for rule in site['listeners'][0]['rules']] == ['r1'] and site['rules_now'] == 1
