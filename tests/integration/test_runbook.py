@@ -127,10 +127,6 @@ def results(res, name, host=None):
     return [r for tname, _h, r in res.tasks(host) if tname == name or tname.endswith(' : ' + name)]
 
 
-def loop_items(res, name, host=None):
-    return [item for r in results(res, name, host) for item in r.get('results', [])]
-
-
 def messages(res, name, host=None):
     """The msg of a debug task, as one string."""
     out = []
@@ -433,7 +429,7 @@ def test_on_twice_and_off_twice_the_second_writes_nothing(tmp_path, moto, counte
     counter.reset()
     res = book.run('on', fqcn=True)  # the same playbook, by its name in the collection
     assert_ok(res)
-    assert results(res, 'Put the sorry rules on each listener')
+    assert results(res, ON_TASK)
     assert writes(counter) == {}, counter.snapshot()
     assert changed_count(res, 'shop') == 0
     assert listener_state(moto, site) == state_on
@@ -496,29 +492,33 @@ def test_two_sites_with_forks_then_limit_one(tmp_path, moto, counter, site, seco
     assert listener_state(moto, second_site) == before['b']
 
 
-def _predicted(res, *tasks):
+ON_TASK = 'Put bypass, passthrough and sorry rules on every listener, in one run'
+OFF_TASK = 'Remove sorry rules, then bypass and passthrough rules (moved rules go back), in one run'
+
+
+def _site_sets(res, task):
+    """(listener port, rule set result) of every rule set of the alb_sorry_site run(s) of ``task``, in write order."""
+    return [(listener['port'], item) for r in results(res, task) for listener in r.get('listeners', [])
+            for item in listener.get('rule_sets', [])]
+
+
+def _predicted(res, task):
     """(listener port, kind, name) -> (changed, rules) of every rule set a run wrote or would write.
 
     ``rules`` are the set's rules as the module returns them, without what only
-    a real run can know (ARNs, informational tags) and without priorities:
-    check mode predicts each set against the listener as it is, before the
-    sets ahead of it in the same run were written.
+    a real run can know (ARNs, informational tags) and without priorities.
     """
     out = {}
-    for item in [i for task in tasks for i in loop_items(res, task)]:
-        data = item['item']
-        key = (data[0]['port'], data[1]['kind'], data[1]['name']) if isinstance(data, list) else (
-            data['port'], data['kind'], data['name'])
+    for port, item in _site_sets(res, task):
         rules = sorted(json.dumps([r['conditions'], r['actions']], sort_keys=True) for r in item.get('rules', []))
-        out[key] = (item['changed'], rules)
+        out[(port, item['kind'], item['name'])] = (item['changed'], rules)
     return out
 
 
 def _first_sets(res, task):
     """Priorities and moves of the first rule set on each listener: predicted exactly, even in check mode."""
     out = {}
-    for item in loop_items(res, task):
-        port = item['item'][0]['port']
+    for port, item in _site_sets(res, task):
         if port not in out:
             out[port] = ([r['priority'] for r in item['rules']], sorted((m['from'], m['to']) for m in item['moved_rules']))
     return out
@@ -527,8 +527,7 @@ def _first_sets(res, task):
 def test_check_diff_predicts_on_and_off_and_changes_nothing(tmp_path, moto, counter, site):
     before = listener_state(moto, site)
     book = Runbook(tmp_path, {'shop': site_vars(site, counter.url)})
-    on_task = ('Put bypass and passthrough rules on each listener', 'Put the sorry rules on each listener')
-    off_task = 'Remove sorry rules, then bypass and passthrough rules (moved rules go back)'
+    on_task, off_task = ON_TASK, OFF_TASK
 
     counter.reset()
     nowhere = 'http://127.0.0.1:%d/' % free_port()  # never probed in check mode
@@ -536,18 +535,18 @@ def test_check_diff_predicts_on_and_off_and_changes_nothing(tmp_path, moto, coun
     assert_ok(check)
     assert writes(counter) == {}
     assert listener_state(moto, site) == before
-    predicted = _predicted(check, *on_task)
+    predicted = _predicted(check, on_task)
     assert len(predicted) == 2 * 5 and all(changed for changed, _r in predicted.values())
     assert all(rules for _c, rules in predicted.values())
-    assert all(item.get('diff') for task in on_task for item in loop_items(check, task))
+    assert all(r.get('diff') for r in results(check, on_task)) and results(check, on_task)
     assert 'verify skipped for shop: check mode' in messages(check, 'Say why nothing is probed')
-    first = _first_sets(check, on_task[0])
+    first = _first_sets(check, on_task)
     assert all(moves for _p, moves in first.values()), 'the shift of the controller rules is predicted'
 
     real = book.run('on')
     assert_ok(real)
-    assert _predicted(real, *on_task) == predicted
-    assert _first_sets(real, on_task[0]) == first
+    assert _predicted(real, on_task) == predicted
+    assert _first_sets(real, on_task) == first
 
     state_on = listener_state(moto, site)
     counter.reset()
@@ -726,8 +725,7 @@ def test_prepare_uploads_checks_and_dry_runs_without_touching_the_listeners(tmp_
         res, 'Report the preview rules')
     keys = [o['Key'] for o in moto.client('s3').list_objects_v2(Bucket=assets['bucket']).get('Contents', [])]
     assert any(k.endswith('preview/en.html') for k in keys) and any(k.endswith('.css') for k in keys), keys
-    dry = loop_items(res, 'Put bypass and passthrough rules on each listener') + loop_items(
-        res, 'Put the sorry rules on each listener')
+    dry = [item for _port, item in _site_sets(res, ON_TASK)]
     assert dry and all(item['changed'] for item in dry)
     assert listener_state(moto, site) == before
 
