@@ -118,7 +118,7 @@ def write_record(api, ctx, dep, step, plan_for):
     """Plan from the Deployment as read, write with its resourceVersion, re-read and replan on 409.
 
     ``plan_for(record, dep)`` gives a ``_lbc_record.Plan``. Returns (plan,
-    record before, Deployment before the write, Deployment after it).
+    record before, the Deployment as read before the write).
     """
     dep_id = _dep_id(ctx, dep)
     for attempt in range(ctx.attempts):
@@ -130,15 +130,15 @@ def write_record(api, ctx, dep, step, plan_for):
         record = _read_record(ctx, dep, step)
         plan = plan_for(record, dep)
         if plan.patch is None:
-            return plan, record, dep, dep
+            return plan, record, dep
         patch = records.with_precondition(plan.patch, dep['metadata'].get('resourceVersion'))
         try:
-            written = api.patch_deployment(ctx.namespace, deployment.name(dep), patch, dry_run=ctx.check_mode)
+            api.patch_deployment(ctx.namespace, deployment.name(dep), patch, dry_run=ctx.check_mode)
         except Exception as exc:  # pylint: disable=broad-except  # only 409 is handled here; re-raised as it was
             if errors.classify(exc) != 'conflict':
                 raise
             continue
-        return plan, record, dep, written
+        return plan, record, dep
     raise StepFailed('%s %s' % (report.gave_up(dep_id, ctx.attempts), report.NOT_DONE[step]))
 
 
@@ -168,8 +168,6 @@ def _wait(ctx, probe, done):
 
 
 def pause(api, ctx):
-    if not ctx.wanted:
-        return Outcome(report.not_wanted(ctx), False, None)
     dep = _find(api, ctx, 'pause')
     if dep is None:
         return Outcome(report.no_controller(ctx), False, None)
@@ -179,7 +177,7 @@ def pause(api, ctx):
     def plan_for(record, current):
         return records.plan_pause(record, deployment.replicas(current), ctx.site, ctx.now())
 
-    plan, before, current, _written = write_record(api, ctx, dep, 'pause', plan_for)
+    plan, before, current = write_record(api, ctx, dep, 'pause', plan_for)
     replicas_before = deployment.replicas(current)
     selector = deployment.pod_selector(current, ctx.selector)
     left, polls, seen = [], 0, False
@@ -188,7 +186,7 @@ def pause(api, ctx):
         left = sorted(deployment.name(pod) for pod in pods)
         seen = polls > 1 or bool(left)
         if left and ctx.mode != 'true':
-            raise StepFailed(report.pods_left(ctx, dep_id, plan.after.recorded, left, selector))
+            raise StepFailed(report.pods_left(ctx, dep_id, plan.after.recorded, left))
     warnings = hook_errors + deployment.gitops_warnings(current, dep_id) + ctx.cluster_warnings
     result = report.paused(ctx, dep_id, plan, replicas_before, before.present, hooks, warnings, left, selector,
                            reapply=replicas_before > 0 or seen, replicas_after=0)
@@ -197,13 +195,11 @@ def pause(api, ctx):
 
 
 def resume(api, ctx):
-    if not ctx.wanted:
-        return Outcome(report.not_wanted(ctx), False, None)
     dep = _find(api, ctx, 'resume')
     if dep is None:
         return Outcome(report.no_controller(ctx), False, None)
     dep_id = _dep_id(ctx, dep)
-    plan, _before, current, _written = write_record(api, ctx, dep, 'resume', lambda record, _dep: records.plan_resume(record, ctx.site))
+    plan, _before, current = write_record(api, ctx, dep, 'resume', lambda record, _dep: records.plan_resume(record, ctx.site))
     replicas_before = deployment.replicas(current)
     available = None
     if plan.action == 'resumed' and plan.after.recorded > 0 and not ctx.check_mode:
@@ -221,8 +217,6 @@ def resume(api, ctx):
 
 
 def status(api, ctx):
-    if not ctx.wanted:
-        return Outcome(report.not_wanted(ctx), False, None)
     found = api.find_deployments(ctx.namespace, ctx.selector)
     if len(found) != 1:
         if not found and not ctx.controller_managed:
@@ -264,8 +258,10 @@ def run(make_api, ctx, state):
     left undone; its traceback is kept in ``ctx.traceback``.
     """
     step, func = STEPS[state]
+    if not ctx.wanted:  # no Kubernetes client is made, no call is made
+        return with_lines(Outcome(report.not_wanted(ctx), False, None)), None
     try:
-        return with_lines(func(make_api() if ctx.wanted else None, ctx)), None
+        return with_lines(func(make_api(), ctx)), None
     except StepFailed as exc:
         return None, exc.msg
     except Exception as exc:  # pylint: disable=broad-except  # classified by type and status; every failure says what was left undone

@@ -88,7 +88,7 @@ def hooks_unread(short):
             'TargetGroupBinding) reject requests cluster-wide while it is at zero.' % short)
 
 
-def pods_left(ctx, dep_id, recorded, pods, selector):
+def pods_left(ctx, dep_id, recorded, pods):
     return ('%s is scaled to zero (recorded %s replicas), but %d of its pods are still there after %s s (%s): they may still '
             'reconcile. %s' % (dep_id, recorded, len(pods), ctx.wait_timeout, ', '.join(pods), NOT_PAUSED))
 
