@@ -17,9 +17,14 @@ CLUSTER_TAG = 'elbv2.k8s.aws/cluster'
 INGRESS_TAG_PREFIX = 'ingress.k8s.aws/'
 
 
+def controller_managed(tags):
+    """The load balancer carries the AWS Load Balancer Controller's tags."""
+    return CLUSTER_TAG in (tags or {}) or any(k.startswith(INGRESS_TAG_PREFIX) for k in tags or {})
+
+
 def load_balancer_summary(balancer, tags):
     tags = dict(tags or {})
-    managed = CLUSTER_TAG in tags or any(k.startswith(INGRESS_TAG_PREFIX) for k in tags)
+    managed = controller_managed(tags)
     return dict(
         arn=balancer['LoadBalancerArn'],
         name=balancer['LoadBalancerName'],

@@ -68,8 +68,10 @@ def read_site(client, name=None, arn=None, ports=None, parallel=4):
 
     One DescribeLoadBalancers, one DescribeListeners, one DescribeRules per
     listener (every listener: the rules quota counts them all) and one
-    DescribeTags per 20 non-default rules of the listeners to work on.
-    listeners: [{arn, port, protocol, rules, default_actions}] by port.
+    DescribeTags per 20 ARNs (the load balancer and the non-default rules of
+    the listeners to work on).
+    listeners: [{arn, port, protocol, rules, default_actions}] by port;
+    balancer_tags: the load balancer's tags.
     """
     balancer = _elbv2.describe_load_balancer(client, name=name, arn=arn)
     listeners = _elbv2.describe_listeners(client, balancer['LoadBalancerArn'])
@@ -101,7 +103,10 @@ def read_site(client, name=None, arn=None, ports=None, parallel=4):
                 continue
             chosen.append((listener, others, default_actions))
         try:
-            tags = _elbv2.describe_tags(client, [rule['RuleArn'] for _l, others, _d in chosen for rule in others])
+            # The load balancer's own tags (is the controller managing it?) ride
+            # in the first batch of the rules' tags.
+            tags = _elbv2.describe_tags(client, [balancer['LoadBalancerArn']]
+                                        + [rule['RuleArn'] for _l, others, _d in chosen for rule in others])
         except is_boto3_error_code('RuleNotFound'):
             if attempt == 2:
                 raise
@@ -112,7 +117,8 @@ def read_site(client, name=None, arn=None, ports=None, parallel=4):
         site.append(dict(arn=listener['ListenerArn'], port=listener['Port'], protocol=listener.get('Protocol'),
                          rules=sorted((_elbv2.rule_record(rule, tags) for rule in others), key=lambda rule: rule['priority']),
                          default_actions=default_actions))
-    return dict(balancer=balancer, listeners=site, rules_now=rules_now, skipped=skipped)
+    return dict(balancer=balancer, balancer_tags=tags.get(balancer['LoadBalancerArn'], {}), listeners=site,
+                rules_now=rules_now, skipped=skipped)
 
 
 def _swap(value, created):
@@ -192,10 +198,14 @@ class SiteRun:
         return planned
 
 
+def final_state(listener):
+    """The listener after the run, with the real ARNs of created rules (placeholders in check mode)."""
+    return _swap(listener['final'], listener.get('created', {}))
+
+
 def final_rules(listener, key=None):
     """The owned rules after the run, with the real ARNs of created rules (None in check mode)."""
-    final = _swap(listener['final'], listener.get('created', {}))
-    return _site_plan.owned_after(final, key)
+    return _site_plan.owned_after(final_state(listener), key)
 
 
 def listener_result(listener):

@@ -137,13 +137,23 @@ options:
     description:
       - When no priority is free in front of the first rule this collection does not own, move those rules up
         (one SetRulePriorities per listener) and mark them with their shift.
-    type: bool
-    default: false
+      - V(auto) makes room only on a load balancer the AWS Load Balancer Controller manages (its tags, read with
+        the rules), where the controller takes the front priorities; otherwise a boolean.
+    type: str
+    default: 'false'
   tags:
     description:
       - Informational tags (who, when, why, until) for every rule, sanitised as in M(sorrypage.aws.alb_sorry_rule).
     type: dict
     default: {}
+  keep_tags:
+    description:
+      - Keys of O(tags) whose value is taken from the owned bypass or sorry rules already on the listeners when one
+        carries it (the first found by listener port and priority), for example V(sorrypage:at), so that a rerun
+        keeps when the maintenance started and writes nothing.
+    type: list
+    elements: str
+    default: []
   parallel_calls:
     description: Listeners written at the same time, so ELBv2 calls in flight at most (1 to 20).
     type: int
@@ -276,6 +286,17 @@ notes:
   returned: always
   type: list
   elements: str
+make_room:
+  description: Whether room was made (would be made) where needed, after resolving V(auto).
+  returned: always
+  type: bool
+site:
+  description:
+    - The site after the run (predicted in check mode), in the shape M(sorrypage.aws.alb_sorry_info) returns for
+      the listeners worked on (C(load_balancer), C(listeners) with C(owned_rules) and C(moved_rules),
+      C(in_maintenance)), so no second read is needed to report it. ARNs of rules still to create are null.
+  returned: always
+  type: dict
 load_balancer_arn:
   description: The load balancer's ARN.
   returned: always
@@ -287,12 +308,15 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _alb_limits
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
+from ansible_collections.sorrypage.aws.plugins.module_utils import _info
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_apply
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan
 
@@ -329,7 +353,56 @@ def _write_failed(module, site_run, error, state):
                      warnings_during_write=site_run.warnings)
 
 
-def _result(module, site, planned, check_mode):
+def _make_room(value, balancer_tags):
+    """make_room as a bool: auto follows the controller's tags; None when the value is not valid."""
+    if str(value).lower() == 'auto':
+        return _info.controller_managed(balancer_tags)
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return None
+
+
+def _kept_tags(site, keys):
+    """{key: value} for each key found on an owned bypass or sorry rule already on the listeners."""
+    kept = {}
+    for listener in site['listeners']:
+        for rule in _site_plan.owned_after(listener):
+            if rule['tags'].get('sorrypage:kind') not in ('bypass', 'sorry'):
+                continue
+            for key in keys:
+                if key not in kept and rule['tags'].get(key):
+                    kept[key] = rule['tags'][key]
+    return kept
+
+
+def _dualstack_warning(site, entries):
+    """A dual-stack ALB whose source-address bypass has no IPv6 range lets IPv6 office users see the page."""
+    if site['balancer'].get('IpAddressType') != 'dualstack':
+        return None
+    cidrs = [cidr for entry in entries if entry['spec']['kind'] == 'bypass' for cidr in entry['spec'].get('cidrs') or []]
+    if not cidrs or any(':' in cidr for cidr in cidrs):
+        return None
+    return ("load balancer '%s' is dual-stack but the bypass source addresses have no IPv6 range: office users on "
+            "IPv6 get the Sorry page" % site['balancer']['LoadBalancerName'])
+
+
+def site_summary(site, planned):
+    """The listeners worked on, after the run, in alb_sorry_info's shape."""
+    listeners = []
+    for listener in planned:
+        final = _site_apply.final_state(listener)
+        summary = _info.listener_summary(dict(ListenerArn=listener['arn'], Port=listener['port'],
+                                              Protocol=listener['protocol']), final['rules'], listener['default_actions'])
+        for rule in summary['owned_rules']:
+            if _site_plan.is_placeholder(rule['arn']):
+                rule['arn'] = None
+        listeners.append(summary)
+    return dict(load_balancer=_info.load_balancer_summary(site['balancer'], site['balancer_tags']),
+                listeners=listeners, in_maintenance=_info.in_maintenance(listeners))
+
+
+def _result(module, site, planned, check_mode, make_room):
     listeners = [_site_apply.listener_result(listener) for listener in planned]
     added = sum(_site_plan.rules_added(listener['steps']) for listener in planned)
     room, others = _site_plan.fold_warnings(planned, check_mode)
@@ -341,6 +414,8 @@ def _result(module, site, planned, check_mode):
         rules_added=added,
         rules_total=site['rules_now'] + added,
         notes=[room] if room and check_mode else [],
+        make_room=make_room,
+        site=site_summary(site, planned),
     )
     for line in ([room] if room and not check_mode else []) + others + _site_plan.fold_drift(planned):
         module.warn(line)
@@ -388,8 +463,9 @@ def main():
             values=dict(type='list', elements='str', required=True, no_log=True),
         )),
         allow_any_source=dict(type='bool', default=False),
-        make_room=dict(type='bool', default=False),
+        make_room=dict(type='str', default='false'),
         tags=dict(type='dict', default={}),
+        keep_tags=dict(type='list', elements='str', default=[], no_log=False),
         parallel_calls=dict(type='int', default=4),
     )
     module = SorryAWSModule(
@@ -405,6 +481,8 @@ def main():
         errors.append('parallel_calls must be between 1 and %d, got %d' % (MAX_PARALLEL_CALLS, params['parallel_calls']))
     if state == 'present' and not params['rule_sets']:
         errors.append('rule_sets is required with state=present')
+    if _make_room(params['make_room'], {}) is None:
+        errors.append("make_room must be auto, true or false, got '%s'" % params['make_room'])
     entries, set_errors, warnings = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'],
                                                            params['allow_any_source'], params['tags'])
     errors += set_errors
@@ -419,9 +497,16 @@ def main():
         module.fail_json(msg="no listener to work on on load balancer '%s' (every listener only redirects: %s); "
                          "nothing was changed" % (site['balancer']['LoadBalancerName'],
                                                   ', '.join(str(p) for p in site['skipped']) or 'none'))
+    make_room = _make_room(params['make_room'], site['balancer_tags'])
     if state == 'absent' and not params['rule_sets']:
         entries = _absent_entries(site)
-    planned = _site_plan.plan_site(site['listeners'], entries, state, params['make_room'])
+    kept = _kept_tags(site, params['keep_tags']) if state == 'present' else {}
+    if any(params['tags'].get(key) != value for key, value in kept.items()):
+        entries = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'], params['allow_any_source'],
+                                         dict(params['tags'], **kept))[0]
+    if state == 'present' and _dualstack_warning(site, entries):
+        module.warn(_dualstack_warning(site, entries))
+    planned = _site_plan.plan_site(site['listeners'], entries, state, make_room)
     if planned['errors']:
         module.fail_json(msg='nothing was changed: %s' % '; '.join(planned['errors']), errors=planned['errors'])
     planned = planned['listeners']
@@ -429,15 +514,15 @@ def main():
 
     changed = any(step['plan']['changed'] for listener in planned for step in listener['steps'])
     if module.check_mode or not changed:
-        module.exit_json(**_result(module, site, planned, module.check_mode))
-    site_run = _site_apply.SiteRun(client, entries, state, params['make_room'], params['parallel_calls'])
+        module.exit_json(**_result(module, site, planned, module.check_mode, make_room))
+    site_run = _site_apply.SiteRun(client, entries, state, make_room, params['parallel_calls'])
     try:
         site_run.run(planned)
     except _site_apply.SiteWriteError as e:
         _write_failed(module, site_run, e, state)
     for warning in _site_plan.dedupe_warnings(site_run.warnings):
         module.warn(warning)
-    module.exit_json(**_result(module, site, planned, False))
+    module.exit_json(**_result(module, site, planned, False, make_room))
 
 
 if __name__ == '__main__':

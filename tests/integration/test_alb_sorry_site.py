@@ -242,3 +242,58 @@ def test_quota_exceeded_changes_nothing(moto, counter, site):
     assert writes == {}
     assert reads['DescribeAccountLimits'] == 1
     assert snapshot(elbv2, site) == original
+
+
+@pytest.mark.sandbox_only
+def test_make_room_auto_keeps_the_start_time_and_returns_the_site(moto, counter, site):
+    """make_room auto follows the controller's tags (read with the rules: no extra call); keep_tags keeps the
+    start time of the rules already on, so a rerun with a later time writes nothing; `site` is alb_sorry_info's shape."""
+    args = site_args(site, make_room='auto', keep_tags=['sorrypage:at'],
+                     tags={'sorrypage:by': 'alice', 'sorrypage:at': '2026-12-02T01:00:00Z'})
+    counter.reset()
+    applied = ok(run(counter.url, args))
+    assert applied['make_room'] is True
+    reads, writes = split(counter.snapshot())
+    assert reads == site_reads(2, 6)
+    assert writes['SetRulePriorities'] == 2
+    summary = applied['site']
+    assert summary['load_balancer']['controller_managed'] is True
+    assert summary['load_balancer']['cluster_name'] == 'sandbox'
+    assert summary['in_maintenance'] is True
+    assert [listener['port'] for listener in summary['listeners']] == [80, 443]
+    for listener in summary['listeners']:
+        kinds = [rule['kind'] for rule in listener['owned_rules']]
+        assert kinds == ['bypass', 'bypass', 'bypass', 'sorry', 'sorry'], kinds
+        assert all(rule['arn'] and rule['tags']['sorrypage:at'] == '2026-12-02T01:00:00Z' for rule in listener['owned_rules'])
+        assert len(listener['moved_rules']) == 3
+    info = run_module('sorrypage.aws.alb_sorry_info', dict(load_balancer_name=site['load_balancer_name'],
+                                                           endpoint_url=counter.url, region='us-east-1'))
+    assert summary['listeners'] == info['listeners']
+
+    counter.reset()
+    rerun = ok(run(counter.url, dict(args, tags={'sorrypage:by': 'alice', 'sorrypage:at': '2026-12-02T03:00:00Z'})))
+    assert rerun['changed'] is False
+    assert split(counter.snapshot())[1] == {}
+    assert rerun['site'] == summary
+
+
+@pytest.mark.sandbox_only
+@pytest.mark.parametrize('value', ['sometimes', 'maybe'])
+def test_make_room_must_be_auto_or_a_boolean(moto, counter, site, value):  # pylint: disable=unused-argument
+    counter.reset()
+    result = run(counter.url, site_args(site, make_room=value))
+    assert result['failed'] is True
+    assert "make_room must be auto, true or false, got '%s'" % value in result['msg']
+    assert dict(counter.snapshot()) == {}
+
+
+@pytest.mark.sandbox_only
+def test_dual_stack_without_an_ipv6_bypass_range_warns(moto, counter):
+    from tests.sandbox.seed import seed_site
+    dual = seed_site(moto, name='dualstack-check', ip_address_type='dualstack')
+    args = site_args(dual)
+    applied = ok(run(counter.url, args, check=True))
+    assert any('dual-stack but the bypass source addresses have no IPv6 range' in w for w in applied.get('warnings', []))
+    args['rule_sets'][1]['source_ips'] = ['203.0.113.0/24', '2001:db8::/32']
+    applied = ok(run(counter.url, args, check=True))
+    assert not any('dual-stack' in w for w in applied.get('warnings', []))
