@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: sorrypage.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Filters: the runbook inputs in the words of alb_sorry_site and
+alb_sorry_rule (the functions of module_utils/_site_inputs.py).
+
+sorry_rule_sets(pages, rendered_pages, bypass_cidrs, bypass_header_names, bypass_target_group_arn, bypass_mirror,
+                passthrough_paths)  -> the rule_sets option of alb_sorry_site
+sorry_http_headers(bypass_headers)   -> its http_headers option ([{name, values}])
+sorry_input_warnings(bypass_cidrs, bypass_headers) -> [str]
+sorry_info_tags(operator, reason, until, extra)    -> {sorrypage:by, sorrypage:why, sorrypage:until, ...}
+sorry_preview_plan(info, pages, preview_path, listener_ports) -> [{port, protocol, listener_arn, name, page, hosts,
+                                                                   state}]
+sorry_preview_report(info, plan, preview_path)     -> [str]
+
+A bad input fails the filter with a message that starts with 'Nothing was
+changed: ': the rule sets are built before the first write.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import functools
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _site_inputs
+
+NOTHING_CHANGED = 'Nothing was changed: '
+
+
+def _refusing(function):
+    """The function, with its ValueError turned into a filter error."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValueError as exc:
+            raise AnsibleFilterError(NOTHING_CHANGED + str(exc))
+    return wrapper
+
+
+sorry_rule_sets = _refusing(_site_inputs.site_rule_sets)
+sorry_http_headers = _refusing(_site_inputs.http_headers)
+sorry_input_warnings = _refusing(_site_inputs.input_warnings)
+sorry_info_tags = _refusing(_site_inputs.info_tags)
+sorry_preview_plan = _refusing(_site_inputs.preview_plan)
+sorry_preview_report = _refusing(_site_inputs.preview_report)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'sorry_rule_sets': sorry_rule_sets,
+            'sorry_http_headers': sorry_http_headers,
+            'sorry_input_warnings': sorry_input_warnings,
+            'sorry_info_tags': sorry_info_tags,
+            'sorry_preview_plan': sorry_preview_plan,
+            'sorry_preview_report': sorry_preview_report,
+        }

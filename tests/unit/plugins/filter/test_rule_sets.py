@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sorrypage.aws.plugins.filter import rule_sets as F
+
+RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': 'm-en'}}
+
+
+def test_every_filter_is_registered_under_its_name():
+    filters = F.FilterModule().filters()
+    assert sorted(filters) == ['sorry_http_headers', 'sorry_info_tags', 'sorry_input_warnings', 'sorry_preview_plan',
+                               'sorry_preview_report', 'sorry_rule_sets']
+    assert filters['sorry_rule_sets'] is F.sorry_rule_sets
+
+
+def test_rule_sets_through_the_filter():
+    sets = F.FilterModule().filters()['sorry_rule_sets']([{'name': 'shop', 'page': 'en'}], RENDERED,
+                                                         ['10.0.0.0/8'], [], '', 'auto', [])
+    assert sets == [
+        {'kind': 'bypass', 'name': 'bypass', 'host_headers': [], 'path_patterns': [], 'source_ips': ['10.0.0.0/8'],
+         'use_http_headers': False, 'mirror': 'auto', 'target_group_arn': None},
+        {'kind': 'sorry', 'name': 'shop', 'host_headers': [], 'content': '<p>sorry</p>',
+         'tags': {'sorrypage:page': 'en', 'sorrypage:marker': 'm-en'}}]
+
+
+@pytest.mark.parametrize('name, args, message', [
+    ('sorry_rule_sets', ([{'name': 'shop', 'page': 'de'}], RENDERED),
+     'Nothing was changed: no rendered page for de (sorry_rendered_pages has en)'),
+    ('sorry_rule_sets', ([{'name': 'a', 'page': 'en'}, {'name': 'a', 'page': 'en'}], RENDERED),
+     'Nothing was changed: sorry_pages names must be unique, got a, a (a more than once)'),
+    ('sorry_http_headers', ([{'name': 'X-Office', 'value': ''}],),
+     'Nothing was changed: sorry_bypass_headers[0] (X-Office) has no value'),
+])
+def test_value_errors_become_filter_errors(name, args, message):
+    with pytest.raises(AnsibleFilterError) as caught:
+        F.FilterModule().filters()[name](*args)
+    assert caught.value.message == message
+
+
+def test_the_other_filters_pass_through():
+    filters = F.FilterModule().filters()
+    assert filters['sorry_http_headers']([{'name': 'X-A', 'value': 'v'}]) == [{'name': 'X-A', 'values': ['v']}]
+    assert filters['sorry_input_warnings']([], []) == [
+        'no bypass (sorry_bypass_cidrs, sorry_bypass_headers): internal users get the Sorry page too']
+    assert filters['sorry_info_tags']('alice', '', 'soon', {'sorrypage:lbc': 'paused'}) == {
+        'sorrypage:by': 'alice', 'sorrypage:until': 'soon', 'sorrypage:lbc': 'paused'}
+    found = {'load_balancer': {'name': 'lb', 'controller_managed': False},
+             'listeners': [{'port': 443, 'protocol': 'HTTPS', 'arn': 'l443', 'redirect_only': False, 'owned_rules': []}]}
+    plan = filters['sorry_preview_plan'](found, [{'name': 'shop', 'page': 'en'}], '/_p')
+    assert plan == [{'port': 443, 'protocol': 'HTTPS', 'listener_arn': 'l443', 'name': 'preview-shop', 'page': 'en',
+                     'hosts': [], 'state': 'present'}]
+    assert filters['sorry_preview_report'](found, plan, '/_p') == ['preview rule preview-shop present HTTPS 443 (path /_p)']
