@@ -273,38 +273,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _assets
-from ansible_collections.sorrypage.aws.plugins.module_utils import _budget
-from ansible_collections.sorrypage.aws.plugins.module_utils import _minify
-from ansible_collections.sorrypage.aws.plugins.module_utils import _pages
+from ansible_collections.sorrypage.aws.plugins.module_utils import _build
 from ansible_collections.sorrypage.aws.plugins.module_utils import _s3sync
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:
     pass  # HAS_BOTO3 is checked before any AWS call
-
-
-def build(module):
-    params = module.params
-    if params['max_chars'] < 1:
-        module.fail_json(msg='max_chars must be a positive number, got %d' % params['max_chars'])
-    public_url = params['public_url']
-    if public_url and not public_url.startswith(('https://', 'http://')):
-        module.fail_json(msg='public_url must be an absolute http(s) URL, got %r' % public_url)
-    if not _pages.HAS_JINJA2:
-        module.fail_json(msg=missing_required_lib('jinja2'))
-    if params['minify'] and not _minify.HAS_MINIFY_HTML:
-        module.fail_json(msg=missing_required_lib('minify-html', reason='to minify the pages: pip install minify-html, or set minify=false'))
-    try:
-        result = _pages.build_pages(
-            params['src'], pages=params['pages'], template_vars=params['template_vars'],
-            page_vars=params['page_vars'], public_url=public_url, max_chars=params['max_chars'],
-            minify=params['minify'], shorten_var=params['shorten_var'])
-    except _pages.PageError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result['warnings']:
-        module.warn(warning)
-    return result
 
 
 def desired_objects(module, built, prefix):
@@ -321,16 +296,6 @@ def desired_objects(module, built, prefix):
     return objects
 
 
-def page_results(built, prefix, public_url, uploading):
-    pages = {}
-    for name, page in built['pages'].items():
-        info = dict(page)
-        info['preview_key'] = prefix + page['preview_key'] if uploading else None
-        info['preview_url'] = '%s/%s' % (public_url.rstrip('/'), page['preview_key']) if uploading and public_url else None
-        pages[name] = info
-    return pages
-
-
 def fail(module, exc, result):
     if exc.cause is not None:
         module.fail_json_aws(exc.cause, msg=str(exc), **result)
@@ -338,37 +303,21 @@ def fail(module, exc, result):
 
 
 def main():
-    argument_spec = dict(
-        src=dict(type='path', required=True),
-        pages=dict(type='list', elements='str'),
-        template_vars=dict(type='dict', default={}),
-        page_vars=dict(type='dict', default={}),
-        public_url=dict(type='str'),
-        bucket=dict(type='str'),
-        prefix=dict(type='str', default=''),
-        cache_control=dict(type='str', default=_s3sync.DEFAULT_CACHE_CONTROL),
-        fingerprinted_cache_control=dict(type='str', default=_s3sync.FINGERPRINTED_CACHE_CONTROL),
-        cloudfront_distribution_id=dict(type='str'),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=600),
-        max_chars=dict(type='int', default=_budget.DEFAULT_MAX_CHARS),
-        minify=dict(type='bool', default=True),
-        shorten_var=dict(type='str'),
-    )
-    module = SorryAWSModule(argument_spec=argument_spec, supports_check_mode=True, check_boto3=False,
-                            required_by={'cloudfront_distribution_id': 'bucket'})
+    # Without a bucket the action plugin of the same name builds in the
+    # controller process (plugins/action/sorry_asset_upload.py); the module
+    # runs with a bucket, or when called directly.
+    module = SorryAWSModule(argument_spec=_build.argument_spec(), supports_check_mode=True, check_boto3=False,
+                            required_by=_build.REQUIRED_BY)
     params = module.params
     prefix = _s3sync.normalize_prefix(params['prefix'])
     bucket = params['bucket']
 
-    built = build(module)
-    result = dict(
-        changed=False,
-        pages=page_results(built, prefix, params['public_url'], bool(bucket)),
-        assets=[dict(asset.as_dict(), key=prefix + asset.key_rel) for asset in built['assets']],
-        uploaded=[], unchanged=[], invalidated_paths=[], invalidation_id=None,
-        minifier=built['minifier'],
-    )
+    try:
+        result, built = _build.build(params)
+    except _build.BuildError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in built['warnings']:
+        module.warn(warning)
     if not bucket:
         module.exit_json(**result)
 
