@@ -407,8 +407,8 @@ def summary_lines(state, action, elapsed=None, check_mode=False):
     if maintenance == 'on':
         first = '%s: maintenance ON on %s (%d listener(s))' % (state.get('site'), lb_name, len(on_listeners))
     elif maintenance == 'partly':
-        first = '%s: maintenance PARTLY ON on %s (%d of %d listener(s))' % (state.get('site'), lb_name, len(on_listeners),
-                                                                          len(listeners))
+        first = '%s: maintenance PARTLY ON on %s (%d of %d listener(s))' % (
+            state.get('site'), lb_name, len(on_listeners), len(listeners))
     else:
         first = '%s: maintenance off on %s (%d listener(s))' % (state.get('site'), lb_name, len(listeners))
     first += (' in %ss' % _seconds(elapsed)) if elapsed is not None else ''

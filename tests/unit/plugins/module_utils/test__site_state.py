@@ -137,8 +137,8 @@ def test_on_listener_fields():
 
 
 def test_off_with_the_default_forwarding_to_target_groups():
-    default = [{'Type': 'forward', 'ForwardConfig': {'TargetGroups': [{'TargetGroupArn': TG, 'Weight': 1},
-                                                                       {'TargetGroupArn': TG2, 'Weight': 1}]}}]
+    groups = [{'TargetGroupArn': TG, 'Weight': 1}, {'TargetGroupArn': TG2, 'Weight': 1}]
+    default = [{'Type': 'forward', 'ForwardConfig': {'TargetGroups': groups}}]
     state = state_of(info(listener(443, [foreign(1), foreign(2, hosts=['blog.example.com'])], default)), lbc={
         'action': 'not_paused', 'message': 'kube-system/aws-load-balancer-controller runs (2 replicas)'})
     assert state['lines'] == [
@@ -253,8 +253,8 @@ def test_pending_wins_over_paused_across_rules():
 
 
 def test_path_passthrough_is_a_real_check_of_the_conditions():
-    rules = [passthrough(1, ['/healthz', '/api/status']), passthrough(2, ['/healthz'], hosts=['blog.example.com'],
-                                                                        name='passthrough-blog'),
+    rules = [passthrough(1, ['/healthz', '/api/status']),
+             passthrough(2, ['/healthz'], hosts=['blog.example.com'], name='passthrough-blog'),
              by_cidr(3, ['10.0.0.0/8']), sorry(4)]
     state = state_of(info(listener(443, rules)))
     assert state['lines'][4:6] == [
