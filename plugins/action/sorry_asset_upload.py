@@ -26,9 +26,10 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _build
 
 try:
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
+    AnsibleJSONEncoder = None  # deprecated from ansible-core 2.19 on
 except ImportError:  # ansible-core < 2.19: module args and results are plain JSON
     from ansible.module_utils.common.json import AnsibleJSONEncoder
-    Direction = None
+    Direction = get_module_decoder = get_module_encoder = None
 
 # the serialization profile of Python modules that declare none (this one)
 MODULE_PROFILE = 'legacy'

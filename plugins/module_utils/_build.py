@@ -143,14 +143,13 @@ def run_build_only(args, module_name=MODULE_NAME):
     params, error, warnings, deprecations, no_log_values = validate(args, module_name)
     if error is None and params.get('bucket'):
         raise ValueError('run_build_only() builds without a bucket; the module uploads to %s' % params['bucket'])
+    result = dict(failed=True, msg=error)
     if error is None:
         try:
             result, built = build(params)
             warnings.extend(built['warnings'])
         except BuildError as exc:
-            error = str(exc)
-    if error is not None:
-        result = dict(failed=True, msg=error)
+            result = dict(failed=True, msg=str(exc))
     if params.get('debug_botocore_endpoint_logs'):
         result['resource_actions'] = []  # AnsibleAWSModule's list of AWS calls: none were made
     result['invocation'] = {'module_args': params}
