@@ -18,6 +18,7 @@ import ipaddress
 import json
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_CONDITION_VALUES
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import digest
@@ -34,6 +35,9 @@ _CONFIG_KEY = {
 }
 _REDIRECT_DEFAULTS = {'Protocol': '#{protocol}', 'Port': '#{port}', 'Host': '#{host}', 'Path': '/#{path}', 'Query': '#{query}'}
 
+
+# mirror: auto infers one target when the listener's routing leaves no doubt, and mirrors otherwise.
+AUTO = 'auto'
 
 DEFAULT_STATUS = {'sorry': 503, 'preview': 200}
 DEFAULT_PATHS = {'sorry': ['/*']}
@@ -84,6 +88,24 @@ def split_values(values, size):
 
 # ---------------------------------------------------------------- the input
 
+def mirror_mode(value):
+    """The mirror option as True, False or 'auto' (None, the default, is False).
+
+    Booleans come as YAML or Jinja gives them (true, 'yes', 'False', 1, ...).
+    Raises ValueError with a message naming the option and what it takes.
+    """
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() == AUTO:
+        return AUTO
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise ValueError("mirror is '%s'; use true, false or auto" % value)
+
+
 def build_spec(params):
     """The validated module params as the set of rules they describe."""
     kind = params.get('kind') or 'sorry'
@@ -104,7 +126,7 @@ def build_spec(params):
         content_type=params.get('content_type') or 'text/html',
         status_code=status,
         target_group_arn=params.get('target_group_arn'),
-        mirror=bool(params.get('mirror')),
+        mirror=mirror_mode(params.get('mirror')),
     )
 
 
@@ -256,6 +278,35 @@ def _is_catch_all(rule, hosts):
     return rule_hosts == set(h.lower() for h in hosts)
 
 
+def _hosts_label(hosts):
+    return 'host_headers %s' % ', '.join(hosts) if hosts else 'any host'
+
+
+def _inference(hosts, foreign_rules, default_actions):
+    """(target group ARN, source, None), or (None, None, why no single target)."""
+    what = _hosts_label(hosts)
+    for rule in foreign_rules:
+        action = _terminal(rule['actions'])
+        if action.get('Type') != 'forward' or not _is_catch_all(rule, hosts):
+            continue
+        groups = _forward_groups(action)
+        if len(groups) != 1:
+            return None, None, 'the catch-all rule %s for %s forwards to %d target groups' % (rule['arn'], what, len(groups))
+        return groups[0][0], 'rule:%s' % rule['arn'], None
+    default = _terminal(default_actions)
+    if default.get('Type') == 'forward':
+        groups = _forward_groups(default)
+        if len(groups) == 1:
+            return groups[0][0], 'default_action', None
+        return None, None, 'the default action forwards to %d target groups' % len(groups)
+    seen = dedupe(g[0] for r in foreign_rules for g in _forward_groups(_terminal(r['actions'])))
+    if len(seen) > 1:
+        return None, None, ('there is no catch-all (/*) forward rule for %s and the listener forwards to several '
+                            'target groups (%s)' % (what, ', '.join(seen)))
+    return None, None, ('there is no catch-all (/*) forward rule for %s and the default action is %s, not a forward'
+                        % (what, summarise_actions(default_actions).get('type')))
+
+
 def infer_target(hosts, foreign_rules, default_actions):
     """(target group ARN, source) for a bypass without target_group_arn.
 
@@ -263,30 +314,40 @@ def infer_target(hosts, foreign_rules, default_actions):
     headers, else the default action. Raises RuleError when that is ambiguous
     (several target groups) or finds nothing.
     """
-    what = 'host_headers %s' % ', '.join(hosts) if hosts else 'any host'
-    advice = 'give target_group_arn, or use mirror: true to keep the application\'s own routing'
-    for rule in foreign_rules:
-        action = _terminal(rule['actions'])
-        if action.get('Type') != 'forward' or not _is_catch_all(rule, hosts):
-            continue
-        groups = _forward_groups(action)
-        if len(groups) != 1:
-            raise RuleError('cannot infer the bypass target: the catch-all rule %s for %s forwards to %d target groups; %s'
-                            % (rule['arn'], what, len(groups), advice))
-        return groups[0][0], 'rule:%s' % rule['arn']
-    default = _terminal(default_actions)
-    if default.get('Type') == 'forward':
-        groups = _forward_groups(default)
-        if len(groups) == 1:
-            return groups[0][0], 'default_action'
-        raise RuleError('cannot infer the bypass target: the default action forwards to %d target groups; %s'
-                        % (len(groups), advice))
-    seen = dedupe(g[0] for r in foreign_rules for g in _forward_groups(_terminal(r['actions'])))
-    if len(seen) > 1:
-        raise RuleError('cannot infer the bypass target: there is no catch-all (/*) forward rule for %s and the '
-                        'listener forwards to several target groups (%s); %s' % (what, ', '.join(seen), advice))
-    raise RuleError('cannot infer the bypass target: there is no catch-all (/*) forward rule for %s and the default '
-                    'action is %s, not a forward; %s' % (what, summarise_actions(default_actions).get('type'), advice))
+    target, source, problem = _inference(hosts, foreign_rules, default_actions)
+    if problem:
+        raise RuleError('cannot infer the bypass target: %s; give target_group_arn, or use mirror: true (or auto) to '
+                        'keep the application\'s own routing' % problem)
+    return target, source
+
+
+def _applies_to_hosts(conditions, hosts):
+    """Whether a rule can match a request for one of ``hosts`` (lower case; empty: any host), as _mirror decides."""
+    if not hosts:
+        return True
+    values = set(v.lower() for c in conditions if c.get('Field') == 'host-header' for v in condition_values(c))
+    return not values or bool(values & hosts)
+
+
+def routed_target_groups(hosts, foreign_rules, default_actions):
+    """The target groups the listener forwards requests for ``hosts`` to, in rule order, the default's last."""
+    wanted = set(h.lower() for h in hosts)
+    actions = [r['actions'] for r in foreign_rules if _applies_to_hosts(r['conditions'], wanted)]
+    actions.append(default_actions)
+    return dedupe(g[0] for a in actions for g in _forward_groups(_terminal(a)))
+
+
+def auto_mirror_reason(hosts, foreign_rules, default_actions):
+    """Why mirror: auto mirrors on this listener, or None when one target group takes every bypassed request.
+
+    One target is unambiguous only when every rule that can match these hosts,
+    and the default action, forward to that same group: otherwise forwarding
+    bypassed users to one group would break the application's path routing.
+    """
+    groups = routed_target_groups(hosts, foreign_rules, default_actions)
+    if len(groups) > 1:
+        return 'the listener routes %sto %d target groups' % ('%s ' % ', '.join(hosts) if hosts else '', len(groups))
+    return _inference(hosts, foreign_rules, default_actions)[2]
 
 
 # ---------------------------------------------------------------- desired rules
@@ -351,6 +412,11 @@ def _mirror(spec, foreign_rules, default_actions):
 def desired_rules(spec, foreign_rules, default_actions):
     """The rules this set should be, in part order: (rules, target_group_source).
 
+    A bypass goes to target_group_arn; else with mirror True to owned copies of
+    the foreign rules; else with mirror 'auto' to those copies when
+    auto_mirror_reason gives a reason (the source then says it), else to the
+    one target infer_target finds.
+
     foreign_rules: the listener's rules this collection does not own, in
     priority order, as dicts with arn, priority, conditions, actions.
     Raises RuleError (nothing has been changed yet).
@@ -365,8 +431,16 @@ def desired_rules(spec, foreign_rules, default_actions):
             conditions.append(header_condition(name, values))
         action = fixed_response(spec['status_code'], spec['content_type'], spec['content'] or '')
         return [{'conditions': conditions, 'actions': [action]}], None
-    if spec['mirror']:
+    if spec['mirror'] is True:
         return _mirror(spec, foreign_rules, default_actions), 'mirror'
+    why = None
+    if spec['mirror'] == AUTO and not spec['target_group_arn']:
+        why = auto_mirror_reason(spec['hosts'], foreign_rules, default_actions)
+    if why:
+        try:
+            return _mirror(spec, foreign_rules, default_actions), 'mirror (auto: %s)' % why
+        except RuleError as e:
+            raise RuleError('%s (mirror: auto mirrors here because %s)' % (e, why))
     if spec['target_group_arn']:
         target, source = spec['target_group_arn'], 'parameter'
     else:

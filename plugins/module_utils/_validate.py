@@ -24,9 +24,11 @@ from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import M
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_TAG_VALUE_CHARS
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MIN_PRIORITY
 from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import STATUS_CODE_PATTERN
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import AUTO
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import DEFAULT_PATHS
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import chunk_size
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import dedupe
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import mirror_mode
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import normalise_cidr
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import split_values
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import is_tag_char
@@ -166,7 +168,13 @@ def validate(params):
     paths = dedupe(params.get('path_patterns'))
     headers = params.get('http_headers') or []
     content = params.get('content')
-    mirror = params.get('mirror')
+    try:
+        mirror = mirror_mode(params.get('mirror'))
+    except ValueError as e:
+        errors.append(str(e))
+        mirror = False
+    # True always mirrors; auto mirrors when the listener routes to several target groups, unless an ARN is given.
+    may_mirror = mirror is True or (mirror == AUTO and not params.get('target_group_arn'))
 
     if kind in ('sorry', 'preview'):
         if content is None:
@@ -183,11 +191,17 @@ def validate(params):
     else:
         if content is not None or params.get('status_code') is not None:
             errors.append('content and status_code apply to kind sorry and preview, not bypass')
-        if mirror and params.get('target_group_arn'):
+        if mirror is True and params.get('target_group_arn'):
             errors.append('mirror and target_group_arn are mutually exclusive: mirror keeps the routing of every rule')
-        if mirror and not (params.get('source_ips') or headers):
+        if mirror == AUTO and may_mirror and paths:
+            errors.append('mirror: auto copies the listener\'s rules, path conditions included, when it routes to several '
+                          'target groups, so path_patterns cannot be combined with it; use mirror: false or give '
+                          'target_group_arn')
+        elif mirror == AUTO and may_mirror and not (params.get('source_ips') or headers):
+            errors.append('mirror: auto needs source_ips or http_headers: the condition added to each copied rule')
+        if mirror is True and not (params.get('source_ips') or headers):
             errors.append('mirror needs source_ips or http_headers: the condition added to each copied rule')
-        if mirror and paths:
+        if mirror is True and paths:
             errors.append('mirror copies the path conditions of each rule; path_patterns cannot be combined with it')
         if not (params.get('source_ips') or headers or paths):
             errors.append('a bypass needs source_ips, http_headers or path_patterns (a bypass by host alone would '
@@ -211,11 +225,11 @@ def validate(params):
                           'http_headers %d); the ALB allows at most %d per rule'
                           % (total, len(hosts), len(paths), len(cidrs), header_values, MAX_CONDITION_VALUES))
     elif cidrs or headers:
-        if not mirror and base >= MAX_CONDITION_VALUES:
+        if mirror is not True and base >= MAX_CONDITION_VALUES:
             errors.append('host_headers (%d) and path_patterns (%d) leave no room for a source_ips or http_headers '
                           'value; the ALB allows at most %d condition values per rule'
                           % (len(hosts), len(paths), MAX_CONDITION_VALUES))
-        elif not mirror:
+        elif mirror is not True:
             size = chunk_size(base)
             parts = len(split_values(cidrs, size)) + sum(len(split_values(h.get('values') or [], size)) for h in headers)
             if parts > DEFAULT_RULES_QUOTA:

@@ -133,7 +133,8 @@ options:
       - Where O(kind=bypass) forwards. When omitted, it is inferred from the first rule this collection does not
         own that forwards C(/*) for exactly O(host_headers), else from the listener's default forward action; the
         result says which in RV(target_group_source). When that is ambiguous or finds nothing, the module fails
-        before any change.
+        before any change, unless O(mirror=auto).
+      - With O(mirror=auto), this target group is used and nothing is mirrored.
     type: str
   mirror:
     description:
@@ -141,9 +142,20 @@ options:
         group. This makes one owned copy of every rule this collection does not own (for O(host_headers), only those for these
         hosts), in the same relative order, each with the bypass condition added, plus a last copy of the
         listener's default action. Copies are kept in sync on every run and all removed on V(absent).
+      - V(true) always mirrors and cannot be combined with O(target_group_arn). V(false) forwards to one target
+        group, O(target_group_arn) or the one inferred (see there).
+      - V(auto) decides on every run from the listener as read. Without O(target_group_arn), it forwards to the
+        inferred target group when every rule this collection does not own that can match O(host_headers), and
+        the default action, forward to that one group; otherwise (the listener routes to several target groups,
+        or has no catch-all forward) it mirrors. With O(target_group_arn), that group is used.
+      - 'When V(auto) mirrors, RV(target_group_source) says why, for example
+        V(mirror (auto: the listener routes to 3 target groups\)).'
+      - Mirroring needs O(source_ips) or O(http_headers) and no O(path_patterns); so does V(auto) without
+        O(target_group_arn).
       - Rules with C(authenticate-oidc) or C(authenticate-cognito) actions cannot be copied (DescribeRules does not
         return the client secret), nor rules whose conditions leave no room for the bypass condition.
-    type: bool
+      - A boolean in any form Ansible accepts (V(yes), V(false), ...) or the string V(auto).
+    type: raw
     default: false
   priority:
     description:
@@ -208,6 +220,15 @@ EXAMPLES = r"""
       - name: X-Sorry-Bypass
         values: ["{{ bypass_secret }}"]
     mirror: true
+
+- name: Let the office through the way the application routes it, when it uses several target groups
+  sorrypage.aws.alb_sorry_rule:
+    listener_arn: "{{ listener_arn }}"
+    kind: bypass
+    name: office
+    source_ips: [203.0.113.0/24]
+    mirror: auto
+    make_room: true
 
 - name: Show the Sorry page to everyone else on shop.example.com
   sorrypage.aws.alb_sorry_rule:
@@ -298,6 +319,8 @@ target_group_source:
   description:
     - For O(kind=bypass), where the target came from, V(parameter), V(rule:<arn>), V(default_action) or V(mirror);
       null otherwise.
+    - 'With O(mirror=auto), V(mirror (auto: <why>\)) when it mirrored, for example
+      V(mirror (auto: the listener routes to 3 target groups\)).'
   returned: always
   type: str
   sample: rule:arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/1
@@ -404,7 +427,7 @@ def main():
             values=dict(type='list', elements='str', required=True, no_log=True),
         )),
         target_group_arn=dict(type='str'),
-        mirror=dict(type='bool', default=False),
+        mirror=dict(type='raw', default=False),
         priority=dict(type='int'),
         make_room=dict(type='bool', default=False),
         allow_any_source=dict(type='bool', default=False),

@@ -321,7 +321,8 @@ def test_bypass_target_that_cannot_be_inferred(moto, site):
     assert result['failed'] is True
     assert result['msg'].startswith('cannot infer the bypass target: there is no catch-all (/*) forward rule for any '
                                     'host and the listener forwards to several target groups (')
-    assert result['msg'].endswith("); give target_group_arn, or use mirror: true to keep the application's own routing")
+    assert result['msg'].endswith("); give target_group_arn, or use mirror: true (or auto) to keep the application's "
+                                  "own routing")
     assert snapshot_listener(elbv2, listener) == before
 
 
@@ -330,6 +331,41 @@ def test_bypass_to_the_default_action_on_a_plain_alb(moto, plain_site):
     result = ok(run(moto.url, dict(listener_arn=listener, kind='bypass', source_ips=['10.0.0.0/8'], make_room=True)))
     assert result['target_group_source'] == 'default_action'
     assert result['rule']['actions'][0]['target_group_arn'] == plain_site['target_groups']['shop-web']
+
+
+def test_mirror_auto_mirrors_a_listener_with_three_target_groups(moto, plain_site):
+    """Path rules to two target groups and a default to a third: one forward target would send bypassed /api/*
+    requests to the wrong group, so auto mirrors, says why, and behaves like mirror: true (four steps)."""
+    elbv2 = moto.client('elbv2')
+    groups = plain_site['target_groups']
+    listener = elbv2.create_listener(LoadBalancerArn=plain_site['load_balancer_arn'], Protocol='HTTP', Port=8080,
+                                     DefaultActions=[{'Type': 'forward', 'TargetGroupArn': groups['blog-web']}])
+    listener = listener['Listeners'][0]['ListenerArn']
+    for priority, path, group in ((1, '/api/*', 'shop-api'), (2, '/static/*', 'shop-web')):
+        elbv2.create_rule(ListenerArn=listener, Priority=priority,
+                          Conditions=[{'Field': 'path-pattern', 'PathPatternConfig': {'Values': [path]}}],
+                          Actions=[{'Type': 'forward', 'TargetGroupArn': groups[group]}])
+    foreign = priorities(elbv2, listener)
+    args = dict(listener_arn=listener, kind='bypass', name='office', mirror='auto', make_room=True,
+                source_ips=['10.0.0.0/8'])
+    result = four_steps(moto, listener, args)
+    assert result['target_group_source'] == 'mirror (auto: the listener routes to 3 target groups)'
+    bypass = {'field': 'source-ip', 'source_ip_config': {'values': ['10.0.0.0/8']}}
+    assert [r['conditions'] for r in result['rules']] == [
+        [{'field': 'path-pattern', 'path_pattern_config': {'values': ['/api/*']}}, bypass],
+        [{'field': 'path-pattern', 'path_pattern_config': {'values': ['/static/*']}}, bypass],
+        [bypass],
+    ]
+    assert [r['actions'][0]['target_group_arn'] for r in result['rules']] == [
+        groups['shop-api'], groups['shop-web'], groups['blog-web']]
+    now = priorities(elbv2, listener)
+    assert max(r['priority'] for r in result['rules']) < min(now[arn] for arn in foreign)
+    # With a target group ARN, auto forwards there and mirrors nothing.
+    pinned = ok(run(moto.url, dict(args, name='vpn', source_ips=['192.0.2.0/24'], target_group_arn=groups['shop-web'])))
+    assert pinned['target_group_source'] == 'parameter'
+    assert [r['actions'] for r in pinned['rules']] == [[{'type': 'forward', 'target_group_arn': groups['shop-web']}]]
+    gone = ok(run(moto.url, dict(listener_arn=listener, kind='bypass', name='office', state='absent')))
+    assert gone['changed'] is True and len(gone['rules']) == 0
 
 
 def test_informational_tag_problems_only_warn(moto, site):
@@ -370,6 +406,10 @@ BAD_INPUTS = [
     (dict(content=PAGE, priority=0), 'priority 0 is outside 1..50000'),
     (dict(kind='preview', content=PAGE), 'path_patterns is required for kind=preview (the secret path that shows the page)'),
     (dict(), 'content is required for kind=sorry with state=present'),
+    (dict(kind='bypass', source_ips=['10.0.0.0/8'], mirror='sometimes'), "mirror is 'sometimes'; use true, false or auto"),
+    (dict(kind='bypass', path_patterns=['/healthz'], mirror='auto'),
+     "mirror: auto copies the listener's rules, path conditions included, when it routes to several target groups, so "
+     "path_patterns cannot be combined with it; use mirror: false or give target_group_arn"),
 ]
 
 

@@ -261,6 +261,41 @@ def test_mirror_rules_follow_the_foreign_order_and_sync():
     assert len(removal['deletes']) == 4 and len(removal['unshift']) == 3
 
 
+def test_auto_mirrors_while_the_application_routes_to_two_groups_and_collapses_when_it_routes_to_one():
+    listener = controller_listener()
+    auto = spec(kind='bypass', name='office', content=None, mirror='auto', host_headers=['shop.test'],
+                source_ips=['10.0.0.0/8'])
+    plan = _plan.plan_present(auto, listener, make_room=True)
+    assert plan['target_group_source'] == 'mirror (auto: the listener routes shop.test to 2 target groups)'
+    assert [c['actions'] for c in plan['creates']] == [[R.forward(TG_API)], [R.forward(TG_API)], [R.forward(TG_WEB)],
+                                                       NOT_FOUND]
+    listener = execute(listener, plan)
+    again = _plan.plan_present(auto, listener)
+    assert not again['changed']
+    assert again['target_group_source'] == plan['target_group_source']
+    # The application now sends everything to one group: one forward rule is enough, the copies go.
+    for rule in listener['rules']:
+        if rule['arn'] in ('lbc1', 'lbc2'):
+            rule['actions'] = [R.forward(TG_WEB)]
+    collapse = _plan.plan_present(auto, listener)
+    assert collapse['target_group_source'] == 'rule:lbc3'
+    assert [m['part'] for m in collapse['modifies']] == [0]
+    assert len(collapse['deletes']) == 3
+    assert [r['actions'] for r in collapse['after']] == [[{'type': 'forward', 'target_group_arn': TG_WEB}]]
+    listener = execute(listener, collapse)
+    assert not _plan.plan_present(auto, listener)['changed']
+
+
+def test_auto_that_cannot_mirror_is_a_plan_error():
+    listener = controller_listener()
+    listener['rules'][0]['actions'] = [{'Type': 'authenticate-cognito', 'Order': 1}, dict(R.forward(TG_API), Order=2)]
+    with pytest.raises(_plan.PlanError, match=r'^cannot mirror rule lbc1 \(priority 1\): its authenticate-cognito .*'
+                                              r'\(mirror: auto mirrors here because the listener routes to 2 target '
+                                              r'groups\)$'):
+        _plan.plan_present(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8']), listener,
+                           make_room=True)
+
+
 def test_classify():
     rules = [dict(arn='a', tags={}), dict(arn='b', tags={_tags.RULE: 'x', _tags.KIND: 'sorry', _tags.PART: '0'})]
     owned, foreign = _plan.classify(rules)

@@ -105,7 +105,7 @@ def test_catch_all_with_weighted_groups_is_ambiguous():
     with pytest.raises(R.RuleError) as error:
         R.infer_target(['shop.test'], [rule('canary', 1, ['shop.test'], ['/*'], actions=weighted)], NOT_FOUND)
     assert str(error.value) == ("cannot infer the bypass target: the catch-all rule canary for host_headers shop.test "
-                                "forwards to 2 target groups; give target_group_arn, or use mirror: true to keep the "
+                                "forwards to 2 target groups; give target_group_arn, or use mirror: true (or auto) to keep the "
                                 "application's own routing")
 
 
@@ -115,7 +115,7 @@ def test_several_target_groups_without_catch_all_is_ambiguous():
         R.infer_target(['shop.test'], foreign, NOT_FOUND)
     assert str(error.value) == ("cannot infer the bypass target: there is no catch-all (/*) forward rule for host_headers "
                                 "shop.test and the listener forwards to several target groups (%s, %s); give "
-                                "target_group_arn, or use mirror: true to keep the application's own routing"
+                                "target_group_arn, or use mirror: true (or auto) to keep the application's own routing"
                                 % (TG_API, TG_WEB))
 
 
@@ -124,7 +124,7 @@ def test_nothing_to_forward_to():
         R.infer_target([], [rule('blog', 1, ['blog.test'], ['/*'])], NOT_FOUND)
     assert str(error.value) == ("cannot infer the bypass target: there is no catch-all (/*) forward rule for any host "
                                 "and the default action is fixed-response, not a forward; give target_group_arn, or "
-                                "use mirror: true to keep the application's own routing")
+                                "use mirror: true (or auto) to keep the application's own routing")
 
 
 def test_default_action_with_two_groups_is_ambiguous():
@@ -195,6 +195,115 @@ def test_mirror_refuses_a_default_action_that_authenticates():
     default = [{'Type': 'authenticate-cognito', 'Order': 1}, dict(R.forward(TG_WEB), Order=2)]
     with pytest.raises(R.RuleError, match='^cannot mirror the default action: its authenticate-cognito action'):
         R.desired_rules(spec(kind='bypass', content=None, mirror=True, source_ips=['10.0.0.0/8']), [], default)
+
+
+# ---------------------------------------------------------------- mirror: auto
+
+@pytest.mark.parametrize('value, mode', [
+    (None, False), (False, False), (True, True), ('auto', 'auto'), (' Auto ', 'auto'), ('AUTO', 'auto'),
+    ('true', True), ('yes', True), ('True', True), (1, True), ('false', False), ('no', False), ('False', False), (0, False),
+])
+def test_mirror_mode_takes_booleans_as_yaml_and_jinja_give_them_and_auto(value, mode):
+    assert R.mirror_mode(value) is mode if isinstance(mode, bool) else R.mirror_mode(value) == mode
+
+
+@pytest.mark.parametrize('value', ['sometimes', '', 2, 'autom'])
+def test_mirror_mode_refuses_anything_else_and_names_what_it_takes(value):
+    with pytest.raises(ValueError) as error:
+        R.mirror_mode(value)
+    assert str(error.value) == "mirror is '%s'; use true, false or auto" % value
+
+
+def test_build_spec_keeps_auto_apart_from_true():
+    assert spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8'])['mirror'] == 'auto'
+    assert spec(kind='bypass', content=None, mirror='yes', source_ips=['10.0.0.0/8'])['mirror'] is True
+    assert spec(kind='bypass', content=None, source_ips=['10.0.0.0/8'])['mirror'] is False
+
+
+TG_ADMIN = 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin/3'
+
+
+def three_groups():
+    """Path rules to two target groups and a default forward to a third."""
+    return ([rule('api', 1, None, ['/api/*'], TG_API), rule('admin', 2, None, ['/admin/*'], TG_ADMIN)],
+            [R.forward(TG_WEB)])
+
+
+def test_auto_mirrors_when_the_listener_routes_to_several_target_groups():
+    foreign, default = three_groups()
+    auto, source = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8']),
+                                   foreign, default)
+    assert source == 'mirror (auto: the listener routes to 3 target groups)'
+    mirrored, _source = R.desired_rules(spec(kind='bypass', content=None, mirror=True, source_ips=['10.0.0.0/8']),
+                                        foreign, default)
+    assert auto == mirrored
+    assert [r['actions'] for r in auto] == [[R.forward(TG_API)], [R.forward(TG_ADMIN)], [R.forward(TG_WEB)]]
+
+
+def test_mirror_false_on_the_same_listener_still_forwards_everything_to_the_default():
+    foreign, default = three_groups()
+    rules, source = R.desired_rules(spec(kind='bypass', content=None, source_ips=['10.0.0.0/8']), foreign, default)
+    assert source == 'default_action'
+    assert rules == [{'conditions': [R.source_ip_condition(['10.0.0.0/8'])], 'actions': [R.forward(TG_WEB)]}]
+
+
+def test_auto_with_a_target_group_arn_uses_the_arn():
+    foreign, default = three_groups()
+    rules, source = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8'],
+                                         target_group_arn=TG_API), foreign, default)
+    assert source == 'parameter'
+    assert [r['actions'] for r in rules] == [[R.forward(TG_API)]]
+
+
+@pytest.mark.parametrize('foreign, default, target, source', [
+    # one group behind every rule for these hosts: the catch-all, as with mirror false
+    ([rule('api', 1, ['shop.test'], ['/api/*'], TG_WEB), rule('web', 2, ['shop.test'], ['/*'], TG_WEB),
+      rule('blog', 3, ['blog.test'], ['/*'], TG_API)], NOT_FOUND, TG_WEB, 'rule:web'),
+    # a plain ALB: no rules, the default forwards
+    ([], [R.forward(TG_WEB)], TG_WEB, 'default_action'),
+])
+def test_auto_infers_one_target_when_nothing_else_is_routed(foreign, default, target, source):
+    rules, got = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', host_headers=['shop.test'],
+                                      source_ips=['10.0.0.0/8']), foreign, default)
+    assert got == source
+    assert [r['actions'] for r in rules] == [[R.forward(target)]]
+
+
+def test_auto_for_hosts_counts_only_the_rules_that_can_match_them():
+    foreign = [rule('api', 1, ['shop.test'], ['/api/*'], TG_API), rule('web', 2, ['shop.test'], ['/*'], TG_WEB),
+               rule('blog', 3, ['blog.test'], ['/*'], TG_ADMIN)]
+    rules, source = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', host_headers=['shop.test'],
+                                         source_ips=['10.0.0.0/8']), foreign, NOT_FOUND)
+    assert source == 'mirror (auto: the listener routes shop.test to 2 target groups)'
+    assert [r['source'] for r in rules] == ['api', 'web', 'default']
+
+
+def test_auto_mirrors_a_listener_that_redirects_and_says_why():
+    redirect = [{'Type': 'redirect', 'RedirectConfig': {'Protocol': 'HTTPS', 'Port': '443', 'StatusCode': 'HTTP_301'}}]
+    rules, source = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8']),
+                                    [], redirect)
+    assert source == ('mirror (auto: there is no catch-all (/*) forward rule for any host and the default action is '
+                      'redirect, not a forward)')
+    assert rules == [{'conditions': [R.source_ip_condition(['10.0.0.0/8'])], 'actions': redirect, 'source': 'default'}]
+
+
+def test_auto_mirrors_a_weighted_catch_all():
+    weighted = [{'Type': 'forward', 'ForwardConfig': {'TargetGroups': [
+        {'TargetGroupArn': TG_WEB, 'Weight': 90}, {'TargetGroupArn': TG_API, 'Weight': 10}]}}]
+    _rules, source = R.desired_rules(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8']),
+                                     [rule('canary', 1, None, ['/*'], actions=weighted)], NOT_FOUND)
+    assert source == 'mirror (auto: the listener routes to 2 target groups)'
+
+
+def test_auto_that_cannot_mirror_says_why_it_tried():
+    oidc = [{'Type': 'authenticate-oidc', 'Order': 1}, dict(R.forward(TG_ADMIN), Order=2)]
+    foreign = [rule('oidc', 1, None, ['/admin/*'], actions=oidc)]
+    with pytest.raises(R.RuleError) as error:
+        R.desired_rules(spec(kind='bypass', content=None, mirror='auto', source_ips=['10.0.0.0/8']), foreign,
+                        [R.forward(TG_WEB)])
+    assert str(error.value) == ('cannot mirror rule oidc (priority 1): its authenticate-oidc action cannot be copied '
+                                '(DescribeRules does not return the client secret); give target_group_arn instead '
+                                '(mirror: auto mirrors here because the listener routes to 2 target groups)')
 
 
 # ---------------------------------------------------------------- canonical comparison

@@ -35,6 +35,11 @@ def params(**overrides):
     {'kind': 'bypass', 'content': None, 'source_ips': ['0.0.0.0/0'], 'allow_any_source': True},
     {'kind': 'bypass', 'content': None, 'source_ips': ['10.%d.0.0/16' % i for i in range(40)], 'host_headers': ['a.test']},
     {'kind': 'bypass', 'content': None, 'mirror': True, 'source_ips': ['10.0.0.0/8']},
+    {'kind': 'bypass', 'content': None, 'mirror': 'auto', 'source_ips': ['10.0.0.0/8']},
+    {'kind': 'bypass', 'content': None, 'mirror': 'yes', 'http_headers': [{'name': 'X-Bypass', 'values': ['s']}]},
+    # with an ARN, auto never mirrors: what mirror: true refuses is fine
+    {'kind': 'bypass', 'content': None, 'mirror': 'auto', 'target_group_arn': 'arn:tg', 'path_patterns': ['/healthz']},
+    {'kind': 'bypass', 'content': None, 'mirror': 'auto', 'source_ips': ['10.0.0.0/8'], 'host_headers': ['a.test']},
     {'priority': 1},
     {'priority': 50000},
     {'state': 'absent', 'content': None, 'status_code': 99, 'source_ips': ['nonsense']},
@@ -119,6 +124,16 @@ def test_valid_input_has_no_errors(overrides):
      'mirror needs source_ips or http_headers: the condition added to each copied rule'),
     ({'kind': 'bypass', 'content': None, 'mirror': True, 'source_ips': ['10.0.0.0/8'], 'path_patterns': ['/x']},
      'mirror copies the path conditions of each rule; path_patterns cannot be combined with it'),
+    ({'mirror': 'auto'}, 'mirror applies to kind=bypass only'),
+    ({'kind': 'bypass', 'content': None, 'mirror': 'sometimes', 'source_ips': ['10.0.0.0/8']},
+     "mirror is 'sometimes'; use true, false or auto"),
+    ({'kind': 'bypass', 'content': None, 'mirror': 'auto', 'path_patterns': ['/healthz']},
+     "mirror: auto copies the listener's rules, path conditions included, when it routes to several target groups, "
+     "so path_patterns cannot be combined with it; use mirror: false or give target_group_arn"),
+    ({'kind': 'bypass', 'content': None, 'mirror': 'auto', 'host_headers': ['%s.test' % c for c in 'abcde'],
+      'source_ips': ['10.0.0.0/8']},
+     'host_headers (5) and path_patterns (0) leave no room for a source_ips or http_headers value; the ALB allows '
+     'at most 5 condition values per rule'),
     ({'kind': 'bypass', 'content': None, 'host_headers': ['shop.test']},
      'a bypass needs source_ips, http_headers or path_patterns (a bypass by host alone would switch the Sorry page '
      'off for that host)'),
@@ -144,3 +159,19 @@ def test_source_ips_are_deduplicated_in_canonical_form():
     errors, cidrs = _validate.check_source_ips(['10.0.0.0/8', '10.0.0.0/8', '2001:DB8::/32', '2001:db8::/32'])
     assert errors == []
     assert cidrs == ['10.0.0.0/8', '2001:db8::/32']
+
+
+def test_auto_without_a_bypass_condition_names_auto():
+    errors = _validate.validate(params(kind='bypass', content=None, mirror='auto', host_headers=['a.test']))
+    assert errors == ['mirror: auto needs source_ips or http_headers: the condition added to each copied rule',
+                      'a bypass needs source_ips, http_headers or path_patterns (a bypass by host alone would switch '
+                      'the Sorry page off for that host)']
+
+
+def test_auto_and_path_patterns_is_one_error_not_two():
+    errors = _validate.validate(params(kind='bypass', content=None, mirror='auto', path_patterns=['/healthz']))
+    assert len(errors) == 1 and errors[0].startswith('mirror: auto copies the listener')
+
+
+def test_mirror_auto_is_the_same_function_the_spec_uses():
+    assert _validate.mirror_mode('auto') == 'auto'
