@@ -23,6 +23,9 @@ description:
     non-fingerprinted paths that changed.
   - Without O(bucket) it only builds, and makes no AWS call at all; the page is built from the files in
     O(src) alone, so it can be rendered at switch time even when S3 is slow or down.
+  - Without O(bucket) (and without C(async)) the build runs in the controller's Ansible process, through the action
+    plugin of the same name, with no module run. O(src) is then read on the controller whatever the target host, and
+    the result is the one the module would return.
   - Everything is validated before the first upload (every page built and within budget, every referenced
     asset present, the bucket readable with these credentials), and assets are uploaded before the pages
     that reference them, so a failure never leaves a page pointing at a missing asset.
