@@ -244,13 +244,36 @@ def _mark_shifted(client, plan, warn):
         marked = set(done)
         back = [(m['arn'], m['from']) for m in plan['moved_rules'] if m['arn'] not in marked
                 and any(m['arn'] in arns for arns in plan['shift_tags'].values())]
-        try:
-            if back:
-                set_priorities(client, [back])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        failed = _put_back(client, back)
+        if failed:
             warn('could not put back the rules moved without a %s tag (%s): %s' % (
-                SHIFT, ', '.join('%s to %d' % item for item in back), e))
+                SHIFT, ', '.join('%s to %d' % item for item, _e in failed), failed[0][1]))
         raise
+
+
+def _put_back(client, back):
+    """Moves rules back to their priorities: [((arn, priority), error)] that failed.
+
+    One call for all; when a rule of them is gone (RuleNotFound: the
+    controller deleted it, so it needs no putting back), one call per rule."""
+    if not back:
+        return []
+    try:
+        set_priorities(client, [back])
+        return []
+    except is_boto3_error_code('RuleNotFound'):
+        pass
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        return [(item, e) for item in back]
+    failed = []
+    for item in back:
+        try:
+            set_priorities(client, [[item]])
+        except is_boto3_error_code('RuleNotFound'):
+            continue
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            failed.append((item, e))
+    return failed
 
 
 def reconcile(client, listener_arn, planner, check_mode, warn):

@@ -52,7 +52,7 @@ def set_params(rule_set, state, http_headers, allow_any_source):
         status_code=rule_set.get('status_code'), host_headers=rule_set.get('host_headers') or [],
         path_patterns=rule_set.get('path_patterns') or [], source_ips=rule_set.get('source_ips') or [],
         http_headers=list(http_headers or []) if rule_set.get('use_http_headers') else [],
-        target_group_arn=rule_set.get('target_group_arn'), mirror=bool(rule_set.get('mirror')),
+        target_group_arn=rule_set.get('target_group_arn'), mirror=rule_set.get('mirror', False),
         priority=None, allow_any_source=allow_any_source,
     )
 

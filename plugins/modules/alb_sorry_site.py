@@ -91,8 +91,12 @@ options:
         type: bool
         default: false
       mirror:
-        description: For a bypass, keep the application's own routing (one owned copy of each foreign rule).
-        type: bool
+        description:
+          - For a bypass, keep the application's own routing (one owned copy of each foreign forward rule).
+          - V(auto) forwards to the one target group a listener routes to when there is one, and mirrors on a listener
+            that routes to several (its C(target_group_source) says so); a O(rule_sets[].target_group_arn) wins.
+          - V(true), V(false) or V(auto).
+        type: raw
         default: false
       target_group_arn:
         description: Where a bypass forwards; inferred from each listener when omitted.
@@ -451,7 +455,7 @@ def main():
             path_patterns=dict(type='list', elements='str', default=[]),
             source_ips=dict(type='list', elements='str', default=[]),
             use_http_headers=dict(type='bool', default=False),
-            mirror=dict(type='bool', default=False),
+            mirror=dict(type='raw', default=False),
             target_group_arn=dict(type='str'),
             content=dict(type='str'),
             content_type=dict(type='str', default='text/html', choices=list(_alb_limits.CONTENT_TYPES)),

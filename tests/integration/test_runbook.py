@@ -195,7 +195,7 @@ def app():
 
 # ----------------------------------------------------------------- inputs and docs
 
-ROLES = ('maintenance', 'sorry_rules', 'sorry_assets')
+ROLES = ('maintenance', 'sorry_assets')
 
 
 def _load(role, path):
@@ -328,7 +328,7 @@ def test_inputs_wrong_for_the_alb_fail_before_any_write(tmp_path, moto, counter,
     before = listener_state(moto, site)
     cases = [
         ({'sorry_pages': [{'name': 'shop', 'page': 'en'}, {'name': 'shop', 'page': 'ja'}]},
-         'Nothing was changed on %s: sorry_pages names must be unique, got shop, shop' % site['load_balancer_name']),
+         'Nothing was changed: sorry_pages names must be unique, got shop, shop (shop more than once)'),
         ({'sorry_listener_ports': [80, 8080]},
          "listener_ports 8080 not found on load balancer '%s' (its listeners: 80, 443)" % site['load_balancer_name']),
         ({'sorry_load_balancer_name': 'no-such-alb'}, "load balancer 'no-such-alb' was not found"),
@@ -349,22 +349,8 @@ def test_an_alb_whose_listeners_only_redirect_is_refused(tmp_path, moto, counter
     counter.reset()
     res = book.run('on')
     assert res.rc != 0
-    assert ('Nothing was changed on {0}: no listener to switch on {0} (every listener only redirects)'.format(
-        redirect_only['load_balancer_name'])) in failure(res)
-    assert writes(counter) == {}
-
-
-def test_sorry_rules_refuses_a_page_that_was_not_rendered(tmp_path, moto, counter, site):
-    play = [{'hosts': 'sorry_sites', 'gather_facts': False, 'tasks': [{
-        'name': 'rules alone', 'ansible.builtin.include_role': {'name': 'sorrypage.aws.sorry_rules', 'tasks_from': 'on'},
-        'vars': {'sorry_rendered_pages': {'en': {'body': '<p>x</p>', 'marker': 'm1'}}}}]}]
-    path = tmp_path / 'rules_alone.yml'
-    path.write_text(yaml.safe_dump(play))
-    book = Runbook(tmp_path, {'shop': site_vars(site, counter.url)})
-    counter.reset()
-    res = run_playbook(str(path), inventory=book.path)
-    assert res.rc != 0
-    assert 'no rendered page for ja (sorry_rendered_pages has en)' in failure(res), failure(res)
+    assert ("no listener to work on on load balancer '{0}' (every listener only redirects: 80); nothing was changed".format(
+        redirect_only['load_balancer_name'])) in failure(res), failure(res)
     assert writes(counter) == {}
 
 
@@ -440,7 +426,8 @@ def test_on_twice_and_off_twice_the_second_writes_nothing(tmp_path, moto, counte
     assert_ok(res)
     assert writes(counter) == {}
     assert changed_count(res, 'shop') == 0
-    assert 'nothing of this collection was on' in messages(res, 'Report the rules taken off')
+    assert results(res, OFF_TASK)[0].get('skipped') is True
+    assert 'shop: maintenance off on %s' % site['load_balancer_name'] in messages(res, 'Summary')
     assert listener_state(moto, site) == before
 
 
@@ -770,16 +757,16 @@ def test_on_warns_about_a_dual_stack_alb_without_ipv6_bypass_and_about_no_bypass
     book = Runbook(tmp_path, {'dual': site_vars(dual, counter.url, sorry_listener_ports=[80])})
     res = book.run('on')
     assert_ok(res)
-    text = messages(res, 'Report the maintenance rules')
-    assert ('WARNING: %s is dual-stack but sorry_bypass_cidrs has no IPv6 range: office users on IPv6 get the Sorry page'
-            % dual['load_balancer_name']) in text, text
+    text = '\n'.join(results(res, ON_TASK)[0].get('warnings', []))
+    assert ("load balancer '%s' is dual-stack but the bypass source addresses have no IPv6 range: office users on IPv6 "
+            "get the Sorry page" % dual['load_balancer_name']) in text, text
     assert_ok(book.run('off'))
 
     book = Runbook(tmp_path, {'dual': site_vars(dual, counter.url, sorry_listener_ports=[80], sorry_passthrough_paths=[],
                                                 sorry_bypass_cidrs=['127.0.0.2/32', '2001:db8::/48'])})
     res = book.run('on')
     assert_ok(res)
-    assert 'dual-stack' not in messages(res, 'Report the maintenance rules')
+    assert not any('dual-stack' in w for w in results(res, ON_TASK)[0].get('warnings', []))
     assert_ok(book.run('off'))
 
     book = Runbook(tmp_path, {'dual': site_vars(dual, counter.url, sorry_listener_ports=[80], sorry_passthrough_paths=[],
@@ -787,7 +774,7 @@ def test_on_warns_about_a_dual_stack_alb_without_ipv6_bypass_and_about_no_bypass
     res = book.run('on')
     assert_ok(res)
     assert ('WARNING: no bypass (sorry_bypass_cidrs, sorry_bypass_headers): internal users get the Sorry page too'
-            in messages(res, 'Report the maintenance rules'))
+            in messages(res, 'Say what does not stop the switch'))
     status = book.run('status')
     assert 'HTTP:80: a sorry rule without its bypass: internal users get the Sorry page too' in messages(
         status, 'Show the maintenance status of the site')
