@@ -20,7 +20,7 @@ NS = 'kube-system'
 WRITE_CALLS = {'CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags', 'RemoveTags', 'SetRulePriorities'}
 PENDING_WARNING = ('the Sorry page is ON, but the AWS Load Balancer Controller is NOT paused (the Kubernetes API cannot be '
                    'reached)')
-WARN_TASK = 'sorrypage.aws.maintenance : Warn that the Sorry page is on but the controller is NOT paused'
+WARN_TASK = 'sorrypage.aws.driver_alb : Warn that the Sorry page is on but the controller is NOT paused'
 RERUN_ADVICE = 'Run `on` again as soon as the Kubernetes API is back'
 
 

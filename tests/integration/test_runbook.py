@@ -195,7 +195,7 @@ def app():
 
 # ----------------------------------------------------------------- inputs and docs
 
-ROLES = ('maintenance', 'sorry_assets')
+ROLES = ('maintenance',)
 
 
 def _load(role, path):
@@ -229,6 +229,17 @@ def test_every_documented_default_matches_defaults_main_and_roles_agree():
     lbc = _load('lbc_pause', 'defaults/main.yml')
     for key in sorted(set(lbc) & set(master)):
         assert lbc[key] == master[key], 'lbc_pause default %s=%r, maintenance %r' % (key, lbc[key], master[key])
+
+
+def test_the_maintenance_role_is_the_only_public_surface():
+    """Its argument specs and defaults hold every public variable once; the driver roles and sorry_assets have none
+    (lbc_pause stays a role of its own for release playbooks that pause the controller themselves)."""
+    for role in sorted(os.listdir(os.path.join(REPO, 'roles'))):
+        if role in ('maintenance', 'lbc_pause'):
+            continue
+        for path in ('defaults/main.yml', 'meta/argument_specs.yml'):
+            assert not os.path.exists(os.path.join(REPO, 'roles', role, path)), '%s/%s: inputs belong to maintenance' % (role, path)
+    assert os.path.isdir(os.path.join(REPO, 'roles', 'driver_alb', 'tasks'))
 
 
 def test_every_public_variable_is_documented_in_variables_md():
