@@ -14,26 +14,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-NO_BYPASS = 'no bypass (sorry_bypass_cidrs, sorry_bypass_headers): internal users get the Sorry page too'
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import AUTO
+from ansible_collections.sorrypage.aws.plugins.module_utils._rules import mirror_mode
 
-_TRUE = ('true', 'yes', 'on', '1', 'y', 't')
-_FALSE = ('false', 'no', 'off', '0', 'n', 'f', '')
+NO_BYPASS = 'no bypass (sorry_bypass_cidrs, sorry_bypass_headers): internal users get the Sorry page too'
 
 
 def _flag(value, what, allow_auto=False):
-    """A bool from a bool or a YAML/Jinja-ish string; 'auto' kept when allowed."""
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    text = str(value).strip().lower()
-    if allow_auto and text == 'auto':
-        return 'auto'
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError('%s must be true, false%s, got %r' % (what, ' or auto' if allow_auto else '', value))
+    """A bool from a bool or a YAML/Jinja-ish string; 'auto' kept when allowed (the modules' own reading)."""
+    try:
+        flag = mirror_mode(value)
+    except ValueError:
+        flag = None
+    if flag is None or (flag == AUTO and not allow_auto):
+        raise ValueError('%s must be true, false%s, got %r' % (what, ' or auto' if allow_auto else '', value))
+    return flag
 
 
 def _page_problems(pages, rendered_pages):
