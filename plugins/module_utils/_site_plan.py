@@ -238,6 +238,22 @@ def fold_warnings(planned, check_mode):
     return room, _rules.dedupe(other)
 
 
+def fold_auto_mirror(planned):
+    """One line per bypass set that mirror auto mirrored, with the listeners and the reason(s)."""
+    found = {}
+    for listener in planned:
+        for step in listener['steps']:
+            source = step['plan'].get('target_group_source') or ''
+            if step['kind'] == 'bypass' and source.startswith('mirror (auto: '):
+                reasons, where = found.setdefault(step['name'], ([], []))
+                reason = source[len('mirror (auto: '):-1]
+                if reason not in reasons:
+                    reasons.append(reason)
+                where.append('%s:%s' % (listener.get('protocol') or '-', listener['port']))
+    return ["bypass '%s' keeps the application's own routing (mirror auto) on %s: %s" % (name, ', '.join(where), '; '.join(reasons))
+            for name, (reasons, where) in sorted(found.items())]
+
+
 def fold_drift(planned):
     drift = [m for listener in planned for step in listener['steps'] for m in step['plan']['drift']]
     if not drift:

@@ -286,7 +286,10 @@ rules_total:
   returned: always
   type: int
 notes:
-  description: In check mode, what would happen that is a warning in a real run (making room).
+  description:
+    - In check mode, what would happen that is a warning in a real run (making room).
+    - A bypass set with O(rule_sets[].mirror=auto) that mirrors the application's routing, with the listeners and why
+      (for example C(the listener routes to 3 target groups)).
   returned: always
   type: list
   elements: str
@@ -417,7 +420,7 @@ def _result(module, site, planned, check_mode, make_room):
         skipped_listeners=site['skipped'],
         rules_added=added,
         rules_total=site['rules_now'] + added,
-        notes=[room] if room and check_mode else [],
+        notes=([room] if room and check_mode else []) + _site_plan.fold_auto_mirror(planned),
         make_room=make_room,
         site=site_summary(site, planned),
     )

@@ -835,3 +835,18 @@ def test_the_local_inventory_drives_the_sandbox():
         status = messages(runs['status'], 'Show the maintenance status of the site')
         assert 'maintenance ON' in status and 'controller: kube-system/aws-load-balancer-controller is paused' in status, status
         assert listener_state(sandbox.moto, seeded) == before
+
+
+def test_mirror_auto_is_the_default_and_says_where_it_mirrors(tmp_path, moto, counter, site):
+    """No target group given and listeners that route to several: the bypass keeps the application's routing."""
+    values = site_vars(site, counter.url)
+    del values['sorry_bypass_mirror']
+    book = Runbook(tmp_path, {'shop': values})
+    counter.reset()
+    res = book.run('on', check=True)
+    assert_ok(res)
+    assert writes(counter) == {}
+    text = messages(res, 'Say what the switch decided')
+    assert ("bypass 'bypass' keeps the application's own routing (mirror auto) on HTTP:80, HTTPS:443: " in text), text
+    sets = [s for listener in results(res, ON_TASK)[0]['listeners'] for s in listener['rule_sets'] if s['name'] == 'bypass']
+    assert len(sets) == 2 and all(s['target_group_source'].startswith('mirror (auto: ') for s in sets), sets

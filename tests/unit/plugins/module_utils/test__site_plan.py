@@ -196,3 +196,19 @@ def test_plan_errors_keep_their_message():
                           'present', make_room=False)
     assert planned['errors'][0].startswith("listener HTTPS:443 (listener/443): rule_sets[0] (sorry 'all'): no free "
                                            "priority in front of lbc443-1 (priority 1)")
+
+
+def test_auto_mirror_is_said_once_per_set_with_its_listeners_and_reasons():
+    def step(kind, name, source):
+        return dict(kind=kind, name=name, plan=dict(target_group_source=source))
+    planned = [
+        dict(protocol='HTTP', port=80, steps=[step('bypass', 'passthrough-shop', 'rule:arn:r1'),
+                                                step('bypass', 'bypass', 'mirror (auto: the listener routes to 3 target groups)'),
+                                                step('sorry', 'shop', None)]),
+        dict(protocol='HTTPS', port=443, steps=[step('bypass', 'bypass', 'mirror (auto: the listener routes to 3 target groups)')]),
+        dict(protocol='HTTP', port=8080, steps=[step('bypass', 'bypass', 'default_action')]),
+    ]
+    assert S.fold_auto_mirror(planned) == [
+        "bypass 'bypass' keeps the application's own routing (mirror auto) on HTTP:80, HTTPS:443: the listener routes to 3 "
+        "target groups"]
+    assert S.fold_auto_mirror(planned[2:]) == []
