@@ -16,6 +16,10 @@ The logic lives in module_utils/_probe_report.py; these filters only expose it t
 - ``site | sorrypage.aws.sorry_off_probe_verdict(url, probe, markers, can_bypass, bypass_by, in_maintenance,
   force_off, url_set=true)`` -> dict with refuse (bool), message (str, the refusal) and line (str): `off`'s guard.
 - ``timeout | sorrypage.aws.sorry_verify_retries(delay)`` -> int: how many probes fit in the timeout.
+- ``verify_headers | sorrypage.aws.sorry_bypass_probe(bypass_headers, source_is_bypassed)`` -> dict with can_bypass,
+  headers (a secret: for no_log tasks) and by: how a probe passes the bypass.
+- ``site | sorrypage.aws.sorry_probe_skip_reason(url, check_mode)`` -> str: why no probe runs ('' when they run).
+- ``sorry_state | sorrypage.aws.sorry_verify_expect`` -> 'on' or 'off': what verify expects.
 
 A wrong input (expect not on/off, a flag that is not a boolean, seconds that are not a number) fails
 the filter with a message naming it.
@@ -48,6 +52,9 @@ FILTERS = {
     'sorry_verify_failure': report.verify_failure,
     'sorry_off_probe_verdict': report.off_probe_verdict,
     'sorry_verify_retries': report.verify_retries,
+    'sorry_bypass_probe': report.bypass_probe,
+    'sorry_probe_skip_reason': report.skip_reason,
+    'sorry_verify_expect': report.expect_of,
 }
 
 

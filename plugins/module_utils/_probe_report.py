@@ -222,3 +222,34 @@ def verify_retries(timeout, delay):
     timeout = _seconds('sorry_verify_timeout', timeout)
     delay = _seconds('sorry_verify_delay', delay)
     return max(int(math.ceil(timeout / max(delay, 1))), 1)
+
+
+def bypass_probe(verify_headers, bypass_headers, source_is_bypassed=False):
+    """How a probe passes the bypass: {can_bypass, headers, by}.
+
+    With the first of ``bypass_headers`` (its value joins ``verify_headers``:
+    the result is a secret, for no_log tasks only), else from this node's
+    address when it is in the bypass list (a probe cannot choose its source
+    address), else not at all.
+    """
+    headers = dict(verify_headers or {})
+    first = (bypass_headers or [None])[0]
+    if first:
+        headers[first['name']] = first['value']
+        return {'can_bypass': True, 'headers': headers, 'by': 'header %s' % _text(first['name'])}
+    bypassed = flag('source_is_bypassed', source_is_bypassed)
+    return {'can_bypass': bypassed, 'headers': headers, 'by': "this node's address"}
+
+
+def skip_reason(site, url, check_mode):
+    """Why the probes of on/off/verify do not run, or '' when they do."""
+    if not _text(url or ''):
+        return 'verify skipped for %s: sorry_verify_url is not set; check the site by hand' % _text(site)
+    if flag('check_mode', check_mode):
+        return 'verify skipped for %s: check mode (nothing was switched)' % _text(site)
+    return ''
+
+
+def expect_of(state):
+    """What verify expects from the site as its driver read it: 'off' when no listener is on, else 'on'."""
+    return 'off' if ((state or {}).get('maintenance') or 'off') == 'off' else 'on'

@@ -167,9 +167,12 @@ def _controller_managed(info):
     return _flag(((info or {}).get('load_balancer') or {}).get('controller_managed'), 'controller_managed')
 
 
-def preview_plan(info, pages, preview_path, listener_ports=()):
+def preview_plan(info, pages, preview_path, listener_ports=(), make_room='auto'):
     """What to do with the preview rules, one item per listener and rule:
-    {port, protocol, listener_arn, name, page, hosts, state}.
+    {port, protocol, listener_arn, name, page, hosts, state, make_room}.
+
+    ``make_room`` is sorry_make_room: ``auto`` makes room only on an ALB the
+    controller manages, so never for a preview (there is none there).
 
     ``info`` is an alb_sorry_info result. With ``listener_ports`` its
     listeners are the ones asked for; without, the redirect-only ones get no
@@ -182,18 +185,21 @@ def preview_plan(info, pages, preview_path, listener_ports=()):
         listeners = [listener for listener in listeners if not listener.get('redirect_only')]
     wanted = list(pages or []) if preview_path and not _controller_managed(info) else []
     wanted_names = ['preview-%s' % entry['name'] for entry in wanted]
+    room = _flag(make_room, 'sorry_make_room', allow_auto=True)
+    room = _controller_managed(info) if room == AUTO else room
     plan = []
     for listener in listeners:
         for entry in wanted:
             plan.append({'port': listener['port'], 'protocol': listener['protocol'], 'listener_arn': listener['arn'],
                          'name': 'preview-%s' % entry['name'], 'page': entry['page'],
-                         'hosts': list(entry.get('hosts') or []), 'state': 'present'})
+                         'hosts': list(entry.get('hosts') or []), 'state': 'present', 'make_room': room})
     for listener in _listeners(info):
         owned = _unique([rule['name'] for rule in listener.get('owned_rules') or [] if rule.get('kind') == 'preview'])
         for name in owned:
             if name not in wanted_names:
                 plan.append({'port': listener['port'], 'protocol': listener['protocol'],
-                             'listener_arn': listener['arn'], 'name': name, 'page': '', 'hosts': [], 'state': 'absent'})
+                             'listener_arn': listener['arn'], 'name': name, 'page': '', 'hosts': [], 'state': 'absent',
+                             'make_room': False})
     return plan
 
 

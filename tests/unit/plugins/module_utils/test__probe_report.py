@@ -293,3 +293,22 @@ def test_verify_retries(timeout, delay, retries):
 def test_verify_retries_refuses_what_is_not_seconds(timeout, delay, message):
     with pytest.raises(ValueError, match=message):
         pr.verify_retries(timeout, delay)
+
+
+def test_bypass_probe_with_the_first_header_from_the_address_or_not_at_all():
+    from ansible_collections.sorrypage.aws.plugins.module_utils import _probe_report as P
+    headers = [{'name': 'X-Sorry-Bypass', 'value': 's3cret'}, {'name': 'X-Other', 'value': 'x'}]
+    assert P.bypass_probe({'Host': 'shop'}, headers) == {
+        'can_bypass': True, 'headers': {'Host': 'shop', 'X-Sorry-Bypass': 's3cret'}, 'by': 'header X-Sorry-Bypass'}
+    assert P.bypass_probe({'Host': 'shop'}, [], source_is_bypassed=True) == {
+        'can_bypass': True, 'headers': {'Host': 'shop'}, 'by': "this node's address"}
+    assert P.bypass_probe(None, [], source_is_bypassed='no')['can_bypass'] is False
+
+
+def test_why_no_probe_runs_and_what_verify_expects():
+    from ansible_collections.sorrypage.aws.plugins.module_utils import _probe_report as P
+    assert P.skip_reason('shop', '', False) == 'verify skipped for shop: sorry_verify_url is not set; check the site by hand'
+    assert P.skip_reason('shop', 'http://x/', True) == 'verify skipped for shop: check mode (nothing was switched)'
+    assert P.skip_reason('shop', 'http://x/', False) == ''
+    assert [P.expect_of(s) for s in ({'maintenance': 'on'}, {'maintenance': 'partly'}, {'maintenance': 'off'}, {}, None)] == [
+        'on', 'on', 'off', 'off', 'off']

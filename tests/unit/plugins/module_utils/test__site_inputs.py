@@ -209,9 +209,9 @@ def info(listeners, managed=False):
             'listeners': listeners}
 
 
-def item(port, protocol, name, page='', hosts=(), state='present'):
+def item(port, protocol, name, page='', hosts=(), state='present', make_room=False):
     return {'port': port, 'protocol': protocol, 'listener_arn': 'arn:listener/%d' % port, 'name': name, 'page': page,
-            'hosts': list(hosts), 'state': state}
+            'hosts': list(hosts), 'state': state, 'make_room': make_room}
 
 
 TWO_PAGES = [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}, {'name': 'blog', 'page': 'ja'}]
@@ -276,3 +276,16 @@ def test_report_lists_the_plan():
 @pytest.mark.parametrize('found', [info([]), info([], managed=True)])
 def test_report_nothing(found):
     assert S.preview_report(found, [], '') == ['preview rules: none']
+
+
+@pytest.mark.parametrize('make_room, expected', [('auto', False), ('true', True), (True, True), ('false', False)])
+def test_preview_make_room_follows_sorry_make_room_auto_meaning_no_room_without_a_controller(make_room, expected):
+    plan = S.preview_plan(info([listener(443, 'HTTPS')]), TWO_PAGES[:1], '/_p', make_room=make_room)
+    assert plan and all(entry['make_room'] is expected for entry in plan)
+
+
+def test_preview_make_room_must_be_auto_or_a_boolean():
+    found = info([listener(443, 'HTTPS')])
+    with pytest.raises(ValueError) as raised:
+        S.preview_plan(found, TWO_PAGES[:1], '/_p', make_room='sometimes')
+    assert str(raised.value) == "sorry_make_room must be true, false or auto, got 'sometimes'"
