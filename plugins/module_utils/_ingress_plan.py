@@ -1,0 +1,747 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ingress driver's plan: what to write into Kubernetes so that the AWS
+Load Balancer Controller itself puts the Sorry page in front (pure).
+
+Nothing here talks to Kubernetes or AWS: the caller reads the Ingresses and
+the ALB, calls these functions, and sends what they return.
+
+Two shapes, after where the controller puts paths (``controller_order``):
+
+* An Ingress without a group (the controller's implicit group of one): edit
+  it in place. ``plan_on_in_place`` returns ONE JSON patch (RFC 6902) that
+  adds, as the first ``spec.rules`` entries, one entry per host holding only
+  our paths, our prefix-named ``actions.*`` / ``conditions.*`` annotations and
+  the record annotation (``RECORD_ANNOTATION``) listing exactly what was added.
+  ``plan_off_in_place`` removes only what the record (and our naming) says is
+  ours, so an edit someone else made to the rest of the Ingress survives.
+* An explicit IngressGroup: touch no Ingress of the user's; ``our_ingress``
+  returns the manifest of our own Ingress in the group, ordered first.
+
+Why a JSON patch and not a merge patch: a merge patch replaces whole lists,
+so adding our ``spec.rules`` entries would rewrite the user's entries with
+the copy we read; a JSON patch adds and removes single entries by index. Its
+first op is ``test`` on ``/metadata/resourceVersion`` (the one just read), so
+the API server applies either the whole patch to the object we planned from,
+or nothing. A failed test comes back as an error (422 on current API servers,
+409 when the resourceVersion itself conflicts): re-read, re-plan, resend.
+
+Secrets: header VALUES of a bypass live in the ``conditions.*`` annotations,
+field ``[].httpHeaderConfig.values`` (as the controller needs them; anyone
+allowed to read the Ingress reads them). They are never in an error message
+nor in the record annotation (which keeps a hash of each annotation); pass a
+patch or a manifest through ``redact`` before showing it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+import json
+import re
+
+from ansible.module_utils.six import string_types
+
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import DEFAULT_RULES_QUOTA
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_BODY_CHARS
+from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import MAX_CONDITION_VALUES
+from ansible_collections.sorrypage.aws.plugins.module_utils._budget import count_chars
+from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_hosts
+from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_http_headers
+from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_source_ips
+
+# The controller's tags on the ALB.
+STACK_TAG = 'ingress.k8s.aws/stack'
+CLUSTER_TAG = 'elbv2.k8s.aws/cluster'
+
+# The controller's annotations (default --annotations-prefix).
+ALB_PREFIX = 'alb.ingress.kubernetes.io/'
+GROUP_NAME = ALB_PREFIX + 'group.name'
+GROUP_ORDER = ALB_PREFIX + 'group.order'
+LISTEN_PORTS = ALB_PREFIX + 'listen-ports'
+CERTIFICATE_ARN = ALB_PREFIX + 'certificate-arn'
+CLASS_ANNOTATION = 'kubernetes.io/ingress.class'
+MIN_GROUP_ORDER = -1000
+MAX_GROUP_ORDER = 1000
+OUR_GROUP_ORDER = MIN_GROUP_ORDER
+USE_ANNOTATION = 'use-annotation'
+
+# Ours.
+RECORD_ANNOTATION = 'sorrypage.aws/ingress-edit'
+MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+MANAGED_BY = 'sorrypage.aws'
+DEFAULT_NAME_PREFIX = 'sorrypage'
+SORRY_PATH = '/*'
+SORRY_STATUS = '503'
+SORRY_CONTENT_TYPE = 'text/html'
+RECORD_VERSION = 1
+# Where the secrets are: header values, in [].httpHeaderConfig.values of
+# every annotation whose key starts with this.
+SECRET_ANNOTATION_PREFIX = ALB_PREFIX + 'conditions.'
+REDACTED = '********'
+
+# A forward action takes at most 5 target groups, each weighted 0..999.
+MAX_FORWARD_TARGET_GROUPS = 5
+MAX_WEIGHT = 999
+
+# A backend service name is a DNS-1035 label; an annotation key's name part
+# is at most 63 characters, and 'conditions.' takes 11 of them.
+_LABEL_RE = re.compile(r'^[a-z]([-a-z0-9]*[a-z0-9])?$')
+MAX_ACTION_NAME_CHARS = 63 - len('conditions.')
+# An Ingress host: a lowercase DNS name, '*.' only as its first label.
+_INGRESS_HOST_RE = re.compile(r'^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
+_TARGET_GROUP_RE = re.compile(r'^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$')
+_ORDER_RE = re.compile(r'^[+-]?\d+$')
+
+# Where the controller puts the paths of one spec.rules entry.
+_PATH_TYPE_RANK = {'Exact': 0, 'Prefix': 1}
+
+
+# ------------------------------------------------------------ the ALB's tags
+
+def _tag_dict(tags):
+    """Tags as a dict, from a dict or boto3's [{'Key': .., 'Value': ..}]."""
+    if isinstance(tags, dict):
+        return tags
+    return dict((tag.get('Key'), tag.get('Value')) for tag in tags or [])
+
+
+def stack_of(load_balancer_tags):
+    """('group', name) for an IngressGroup, ('ingress', 'namespace/name') for an
+    Ingress without a group, None when the ALB has no controller stack tag."""
+    value = _tag_dict(load_balancer_tags).get(STACK_TAG)
+    if not value:
+        return None
+    # A group name cannot hold '/'; the implicit group of one Ingress is named namespace/name.
+    return ('ingress', value) if '/' in value else ('group', value)
+
+
+def cluster_of(tags):
+    """The cluster name the controller tagged the ALB with, or None."""
+    return _tag_dict(tags).get(CLUSTER_TAG) or None
+
+
+# ---------------------------------------------------------- the controller
+
+def _meta(ingress):
+    return ingress.get('metadata') or {}
+
+
+def _annotations(ingress):
+    return _meta(ingress).get('annotations') or {}
+
+
+def ingress_key(ingress):
+    meta = _meta(ingress)
+    return '%s/%s' % (meta.get('namespace') or 'default', meta.get('name'))
+
+
+def group_order(ingress):
+    """The Ingress's group.order as the controller reads it (default 0).
+
+    Raises ValueError naming the Ingress and the limit."""
+    raw = _annotations(ingress).get(GROUP_ORDER)
+    if raw is None:
+        return 0
+    text = str(raw).strip()
+    if not _ORDER_RE.match(text):
+        raise ValueError("Ingress %s: %s '%s' is not an integer; it must be an integer from %d to %d"
+                         % (ingress_key(ingress), GROUP_ORDER, raw, MIN_GROUP_ORDER, MAX_GROUP_ORDER))
+    order = int(text)
+    if not MIN_GROUP_ORDER <= order <= MAX_GROUP_ORDER:
+        raise ValueError("Ingress %s: %s %d is outside %d..%d"
+                         % (ingress_key(ingress), GROUP_ORDER, order, MIN_GROUP_ORDER, MAX_GROUP_ORDER))
+    return order
+
+
+def _sorted_paths(paths):
+    """Exact, then Prefix longest first, then ImplementationSpecific, each
+    keeping the order written (a stable sort)."""
+    def rank(item):
+        index, path = item
+        kind = _PATH_TYPE_RANK.get(path.get('pathType'), 2)
+        length = -len(path.get('path') or '') if kind == 1 else 0
+        return (kind, length, index)
+    return [path for _index, path in sorted(enumerate(paths), key=rank)]
+
+
+def controller_order(ingresses):
+    """The order in which the controller turns the paths of a group's
+    Ingresses into listener rules (priority 1, 2, ...):
+    [(ingress key, rule index, host, path, pathType, backend)].
+
+    Ingresses by group.order (-1000..1000, default 0), ties by namespace/name;
+    then each Ingress's spec.rules in order; inside one entry Exact, then
+    Prefix longest first, then ImplementationSpecific. host is None for an
+    entry without one. Raises ValueError for an invalid group.order."""
+    errors = []
+    keyed = []
+    for ingress in ingresses:
+        try:
+            keyed.append((group_order(ingress), ingress_key(ingress), ingress))
+        except ValueError as e:
+            errors.append(str(e))
+    if errors:
+        raise ValueError('; '.join(errors))
+    result = []
+    for _order, key, ingress in sorted(keyed, key=lambda item: (item[0], item[1])):
+        for index, rule in enumerate((ingress.get('spec') or {}).get('rules') or []):
+            paths = (rule.get('http') or {}).get('paths') or []
+            for path in _sorted_paths(paths):
+                result.append((key, index, rule.get('host'), path.get('path'),
+                               path.get('pathType'), path.get('backend')))
+    return result
+
+
+# ---------------------------------------------------------- the input
+
+def _check_prefix(name_prefix):
+    if not isinstance(name_prefix, string_types) or not _LABEL_RE.match(name_prefix):
+        return ["name_prefix '%s' must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter"
+                % (name_prefix,)]
+    return []
+
+
+def _target_groups(label, target_groups):
+    """[(arn, weight or None)] and errors."""
+    errors = []
+    groups = []
+    for item in target_groups or []:
+        arn, weight = (item.get('arn'), item.get('weight')) if isinstance(item, dict) else (item, None)
+        if not isinstance(arn, string_types) or not _TARGET_GROUP_RE.match(arn):
+            errors.append("%s.target_groups: '%s' is not a target group ARN" % (label, arn))
+            continue
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int)
+                                   or not 0 <= weight <= MAX_WEIGHT):
+            errors.append("%s.target_groups: weight '%s' of %s must be an integer from 0 to %d"
+                          % (label, weight, arn, MAX_WEIGHT))
+            continue
+        groups.append((arn, weight))
+    if len(groups) > MAX_FORWARD_TARGET_GROUPS:
+        errors.append('%s.target_groups: %d target groups; a forward action takes at most %d'
+                      % (label, len(groups), MAX_FORWARD_TARGET_GROUPS))
+    return groups, errors
+
+
+def _check_ingress_hosts(label, hosts):
+    errors = ['%s.%s' % (label, e.replace('host_headers:', 'hosts:', 1)) for e in check_hosts(hosts)]
+    if errors:
+        return errors
+    return ["%s.hosts: '%s' is not a host an Ingress accepts (lowercase DNS name, '*.' only as its first label)"
+            % (label, host) for host in hosts if not _INGRESS_HOST_RE.match(host)]
+
+
+def _forward_action(groups):
+    if len(groups) == 1 and groups[0][1] is None:
+        return {'type': 'forward', 'targetGroupARN': groups[0][0]}
+    return {'type': 'forward', 'forwardConfig': {'targetGroups': [
+        {'targetGroupARN': arn, 'weight': 1 if weight is None else weight} for arn, weight in groups]}}
+
+
+def _sorry_action(body):
+    return {'type': 'fixed-response', 'fixedResponseConfig': {
+        'contentType': SORRY_CONTENT_TYPE, 'statusCode': SORRY_STATUS, 'messageBody': body}}
+
+
+def _dump(value):
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+
+
+def _backend(name):
+    return {'service': {'name': name, 'port': {'name': USE_ANNOTATION}}}
+
+
+def _path(name):
+    return {'path': SORRY_PATH, 'pathType': 'ImplementationSpecific', 'backend': _backend(name)}
+
+
+def action_key(name):
+    return '%sactions.%s' % (ALB_PREFIX, name)
+
+
+def conditions_key(name):
+    return '%sconditions.%s' % (ALB_PREFIX, name)
+
+
+def _bypass_chunks(cidrs, headers, size):
+    """One list of conditions per bypass path: source-ip and http-header are
+    ANDed inside one rule, so each gets paths of its own, split so that no
+    rule has more than the ALB's condition values."""
+    chunks = []
+    for start in range(0, len(cidrs), size):
+        chunks.append([{'field': 'source-ip', 'sourceIpConfig': {'values': cidrs[start:start + size]}}])
+    for header in headers:
+        values = list(header.get('values') or [])
+        for start in range(0, len(values), size):
+            chunks.append([{'field': 'http-header', 'httpHeaderConfig': {
+                'httpHeaderName': header['name'], 'values': values[start:start + size]}}])
+    return chunks
+
+
+def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
+    """The spec.rules entries and annotations of a maintenance, in order.
+
+    ``sets``: a list of dicts, one per page::
+
+        hosts:            [host, ...]; [] (or absent) for every host
+        body:             the page (<= 1024 characters as the ALB counts them)
+        source_ips:       CIDRs that bypass the page
+        allow_any_source: allow 0.0.0.0/0 or ::/0 in source_ips
+        http_headers:     [{name, values}] that bypass the page (values: secrets)
+        target_groups:    the ARNs the host's rules forward to, read from the ALB:
+                          [arn, ...] or [{arn, weight}, ...] (at most 5)
+
+    Returns (rules, annotations): rules in the order they go first in
+    spec.rules, one per host, the bypass path(s) then the sorry ``/*``; each
+    action named ``<prefix>-h<N>-bypass<K>`` / ``<prefix>-h<N>-sorry``.
+    Raises ValueError naming every bad input and the limit, values of headers
+    never shown.
+    """
+    errors = _check_prefix(name_prefix)
+    if not sets:
+        errors.append('sets is empty: give at least one set (hosts, body, bypass)')
+    rules = []
+    annotations = {}
+    seen_hosts = {}
+    for number, page in enumerate(sets or []):
+        label = 'sets[%d]' % number
+        hosts = list(page.get('hosts') or [])
+        errors += _check_ingress_hosts(label, hosts)
+        for host in hosts or [None]:
+            if host in seen_hosts:
+                errors.append('%s: %s is already in sets[%d]'
+                              % (label, "host '%s'" % host if host else 'every host ([])', seen_hosts[host]))
+            seen_hosts[host] = number
+        body = page.get('body')
+        if not body or not isinstance(body, string_types):
+            errors.append('%s.body is empty: the Sorry page is required' % label)
+            body = ''
+        chars = count_chars(body)
+        if chars > MAX_BODY_CHARS:
+            errors.append('%s.body is %d characters, %d over the %d-character limit of an ALB fixed response'
+                          % (label, chars, chars - MAX_BODY_CHARS, MAX_BODY_CHARS))
+        ip_errors, cidrs = check_source_ips(page.get('source_ips') or [], page.get('allow_any_source'))
+        errors += ['%s.%s' % (label, e) for e in ip_errors]
+        headers = page.get('http_headers') or []
+        errors += ['%s.%s' % (label, e) for e in check_http_headers(headers)]
+        groups, tg_errors = _target_groups(label, page.get('target_groups'))
+        errors += tg_errors
+        if (cidrs or headers) and not groups and not tg_errors:
+            errors.append('%s: a bypass (source_ips or http_headers) needs target_groups: the ARNs the '
+                          "host's rules forward to, read from the ALB" % label)
+        for host in hosts or [None]:
+            entry_number = len(rules)
+            base = (1 if host else 0) + 1   # the host-header and path-pattern values of each rule
+            paths = []
+            for part, conditions in enumerate(_bypass_chunks(cidrs, headers, MAX_CONDITION_VALUES - base)):
+                name = '%s-h%d-bypass%d' % (name_prefix, entry_number, part)
+                annotations[action_key(name)] = _dump(_forward_action(groups))
+                annotations[conditions_key(name)] = _dump(conditions)
+                paths.append(_path(name))
+            name = '%s-h%d-sorry' % (name_prefix, entry_number)
+            annotations[action_key(name)] = _dump(_sorry_action(body))
+            paths.append(_path(name))
+            entry = {'http': {'paths': paths}}
+            if host:
+                entry['host'] = host
+            rules.append(entry)
+    if not errors:
+        longest = max(len(p['backend']['service']['name']) for r in rules for p in r['http']['paths'])
+        if longest > MAX_ACTION_NAME_CHARS:
+            errors.append("name_prefix '%s' is too long: action names would be %d characters; at most %d fit "
+                          'in an annotation key' % (name_prefix, longest, MAX_ACTION_NAME_CHARS))
+        total = sum(len(r['http']['paths']) for r in rules)
+        if total > DEFAULT_RULES_QUOTA:
+            errors.append('the maintenance needs %d listener rules (%d values per rule beside host and path); '
+                          'an ALB has %d rules by default (quota rules-per-application-load-balancer)'
+                          % (total, MAX_CONDITION_VALUES, DEFAULT_RULES_QUOTA))
+    if errors:
+        raise ValueError('; '.join(errors))
+    return rules, annotations
+
+
+# ---------------------------------------------------------- the record
+
+def _hash(value):
+    return hashlib.sha256(value.encode('utf-8')).hexdigest()[:20]
+
+
+def _record(name_prefix, rules, annotations, created):
+    """What we added, not a copy of the Ingress: our spec.rules entries (no
+    secrets in them) and a hash of each of our annotations."""
+    return {'version': RECORD_VERSION, 'prefix': name_prefix, 'rules': rules,
+            'annotations': dict((key, _hash(value)) for key, value in annotations.items()),
+            'created': sorted(created)}
+
+
+def read_record(ingress):
+    """The record annotation of an Ingress, parsed; None when absent or unreadable."""
+    raw = _annotations(ingress).get(RECORD_ANNOTATION)
+    if not raw:
+        return None
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _our_name_re(name_prefix):
+    return re.compile(r'^%s-h\d+-(sorry|bypass\d+)$' % re.escape(name_prefix))
+
+
+def _name_of_key(key):
+    for kind in ('actions.', 'conditions.'):
+        if key.startswith(ALB_PREFIX + kind):
+            return key[len(ALB_PREFIX + kind):]
+    return None
+
+
+# ---------------------------------------------------------- JSON patch
+
+def _pointer(*parts):
+    return ''.join('/' + str(part).replace('~', '~0').replace('/', '~1') for part in parts)
+
+
+def _backend_name(path):
+    service = (path.get('backend') or {}).get('service') or {}
+    if (service.get('port') or {}).get('name') != USE_ANNOTATION:
+        return None
+    return service.get('name')
+
+
+def _remove_ours(work, is_ours, ops):
+    """Remove from ``work`` (and append to ``ops``) our paths and annotations.
+
+    An entry whose paths are all ours goes whole; from an entry someone else
+    added a path to, only our paths go. Indices are taken from the end so each
+    op stays valid after the ones before it."""
+    rules = (work.get('spec') or {}).get('rules') or []
+    for index in range(len(rules) - 1, -1, -1):
+        paths = (rules[index].get('http') or {}).get('paths') or []
+        ours = [j for j, path in enumerate(paths) if is_ours(_backend_name(path))]
+        if not ours:
+            continue
+        if len(ours) == len(paths):
+            ops.append({'op': 'remove', 'path': _pointer('spec', 'rules', index)})
+            del rules[index]
+            continue
+        for j in reversed(ours):
+            ops.append({'op': 'remove', 'path': _pointer('spec', 'rules', index, 'http', 'paths', j)})
+            del paths[j]
+    annotations = _meta(work).get('annotations') or {}
+    for key in sorted(annotations):
+        if is_ours(_name_of_key(key)):
+            ops.append({'op': 'remove', 'path': _pointer('metadata', 'annotations', key)})
+            del annotations[key]
+
+
+def _resource_version_test(ingress):
+    version = _meta(ingress).get('resourceVersion')
+    if not version:
+        raise ValueError('Ingress %s has no metadata.resourceVersion: plan from the object as read from the API'
+                         % ingress_key(ingress))
+    return {'op': 'test', 'path': '/metadata/resourceVersion', 'value': version}
+
+
+def _ours_predicate(name_prefix, recorded_names, only=None):
+    pattern = _our_name_re(name_prefix)
+
+    def is_ours(name):
+        if not name or not (name in recorded_names or pattern.match(name)):
+            return False
+        return only is None or name.endswith('-' + only)
+    return is_ours
+
+
+def _recorded_names(record):
+    names = set()
+    for rule in (record or {}).get('rules') or []:
+        for path in (rule.get('http') or {}).get('paths') or []:
+            names.add(_backend_name(path))
+    for key in (record or {}).get('annotations') or {}:
+        names.add(_name_of_key(key))
+    names.discard(None)
+    return names
+
+
+def _in_group(ingress):
+    group = _annotations(ingress).get(GROUP_NAME)
+    if group:
+        raise ValueError('Ingress %s is in IngressGroup %s: leave it alone and add our own Ingress to the group '
+                         '(our_ingress)' % (ingress_key(ingress), group))
+
+
+def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX):
+    """The JSON patch that switches the page on in an Ingress without a group,
+    or None when the Ingress already holds exactly that.
+
+    The patch: test resourceVersion; remove what an earlier run of ours left
+    (another page, a half-removed maintenance); add our entries as the first
+    spec.rules entries, our annotations, and the record. See ``desired`` for
+    ``sets``. Raises ValueError before planning anything on bad input.
+    """
+    _in_group(ingress)
+    rules, annotations = desired(sets, name_prefix)
+    test = _resource_version_test(ingress)
+    old = read_record(ingress)
+    current_rules = (ingress.get('spec') or {}).get('rules')
+    current_annotations = _meta(ingress).get('annotations')
+    if old is not None:
+        created = set(old.get('created') or [])
+    else:
+        created = set()
+        if current_rules is None:
+            created.add('rules')
+        if current_annotations is None:
+            created.add('annotations')
+    record = _record(name_prefix, rules, annotations, created)
+    wanted = dict(annotations)
+    wanted[RECORD_ANNOTATION] = _dump(record)
+
+    is_ours = _ours_predicate(name_prefix, _recorded_names(old))
+    current_rules = current_rules or []
+    current_annotations = current_annotations or {}
+    done = (current_rules[:len(rules)] == rules
+            and not any(is_ours(_backend_name(p)) for r in current_rules[len(rules):]
+                        for p in (r.get('http') or {}).get('paths') or [])
+            and all(current_annotations.get(key) == value for key, value in wanted.items())
+            and not [key for key in current_annotations if is_ours(_name_of_key(key)) and key not in wanted])
+    if done:
+        return None
+
+    work = copy.deepcopy(ingress)
+    ops = [test]
+    _remove_ours(work, is_ours, ops)
+    if (work.get('spec') or {}).get('rules') is None:
+        ops.append({'op': 'add', 'path': '/spec/rules', 'value': []})
+    for index, rule in enumerate(rules):
+        ops.append({'op': 'add', 'path': _pointer('spec', 'rules', index), 'value': rule})
+    if _meta(work).get('annotations') is None:
+        ops.append({'op': 'add', 'path': '/metadata/annotations', 'value': {}})
+    for key in sorted(wanted):
+        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', key), 'value': wanted[key]})
+    return ops
+
+
+def plan_off_in_place(ingress, only=None):
+    """The JSON patch that takes our edit back out of an Ingress, or None when
+    it holds nothing of ours.
+
+    Removes what the record lists and whatever bears our names, nothing else;
+    the containers (annotations, spec.rules) only when we created them and
+    they are empty again. ``only='sorry'`` removes the sorry paths and actions
+    only, keeping the bypass and updating the record: the first of the two
+    writes of ``off`` (so no internal user ever sees the page); a second call
+    without ``only`` removes the rest.
+    """
+    record = read_record(ingress)
+    if record is None:
+        return None
+    if only not in (None, 'sorry'):
+        raise ValueError("only must be None or 'sorry', not '%s'" % (only,))
+    name_prefix = record.get('prefix') or DEFAULT_NAME_PREFIX
+    work = copy.deepcopy(ingress)
+    ops = [_resource_version_test(ingress)]
+    _remove_ours(work, _ours_predicate(name_prefix, _recorded_names(record), only), ops)
+    annotations = _meta(work).get('annotations')
+    if only:
+        remaining_rules = []
+        for rule in record.get('rules') or []:
+            paths = [p for p in rule['http']['paths'] if not _backend_name(p).endswith('-' + only)]
+            if paths:
+                kept = copy.deepcopy(rule)
+                kept['http']['paths'] = paths
+                remaining_rules.append(kept)
+        record = dict(record, rules=remaining_rules,
+                      annotations=dict((k, v) for k, v in (record.get('annotations') or {}).items()
+                                       if not _name_of_key(k).endswith('-' + only)))
+        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION), 'value': _dump(record)})
+        return ops if len(ops) > 2 or annotations.get(RECORD_ANNOTATION) != _dump(record) else None
+    ops.append({'op': 'remove', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION)})
+    del annotations[RECORD_ANNOTATION]
+    created = record.get('created') or []
+    if 'rules' in created and (work.get('spec') or {}).get('rules') == []:
+        ops.append({'op': 'remove', 'path': '/spec/rules'})
+    if 'annotations' in created and not annotations:
+        ops.append({'op': 'remove', 'path': '/metadata/annotations'})
+    return ops
+
+
+# ---------------------------------------------------------- an IngressGroup
+
+def our_ingress_name(name_prefix=DEFAULT_NAME_PREFIX):
+    return '%s-maintenance' % name_prefix
+
+
+def _is_our_ingress(ingress):
+    return ((_meta(ingress).get('labels') or {}).get(MANAGED_BY_LABEL) == MANAGED_BY
+            or RECORD_ANNOTATION in _annotations(ingress))
+
+
+def _listen_ports(ingress):
+    """The listeners an Ingress's rules go on, as sorted [(protocol, port)]:
+    the controller's default is HTTPS:443 with a certificate (annotation or
+    spec.tls), HTTP:80 otherwise."""
+    raw = _annotations(ingress).get(LISTEN_PORTS)
+    if raw is None:
+        if _annotations(ingress).get(CERTIFICATE_ARN) or (ingress.get('spec') or {}).get('tls'):
+            return [('HTTPS', 443)]
+        return [('HTTP', 80)]
+    try:
+        items = json.loads(raw)
+        ports = sorted(set((str(proto), int(port)) for item in items for proto, port in item.items()))
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError("Ingress %s: %s '%s' is not a JSON list like [{\"HTTPS\": 443}]"
+                         % (ingress_key(ingress), LISTEN_PORTS, raw))
+    return ports
+
+
+def _disagree(what, values):
+    """values: [(ingress key, value text)]."""
+    return ('the members of the group disagree on %s (%s): our Ingress cannot land on the same listeners; '
+            'make them agree first' % (what, ', '.join('%s: %s' % item for item in values)))
+
+
+def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFIX):
+    """The manifest of our own Ingress in an explicit IngressGroup, in
+    ``namespace``: group.order -1000 so its paths come first, the class,
+    listen-ports and certificate-arn of the group's members, our rules and
+    annotations, and the record (for ``drift``).
+
+    ``group_ingresses``: the group's members as read (our own Ingress among
+    them is ignored). Raises ValueError, naming the Ingresses, when the members
+    disagree on class, listen-ports or certificate-arn, when another member
+    already uses group.order -1000, or on bad input (``desired``)."""
+    members = sorted((ing for ing in group_ingresses or [] if not _is_our_ingress(ing)), key=ingress_key)
+    if not members:
+        raise ValueError('no Ingress of the group was given: our Ingress copies its listeners from the members')
+    errors = []
+    groups = sorted(set(_annotations(ing).get(GROUP_NAME) or '' for ing in members))
+    if len(groups) != 1 or not groups[0]:
+        errors.append(_disagree(GROUP_NAME, [(ingress_key(ing), _annotations(ing).get(GROUP_NAME) or '(none)')
+                                             for ing in members]))
+    first = []
+    for ing in members:
+        try:
+            if group_order(ing) == OUR_GROUP_ORDER:
+                first.append(ingress_key(ing))
+        except ValueError as e:
+            errors.append(str(e))
+    if first:
+        errors.append('%s already use %s %d, the place our Ingress needs to come first; give them a higher order'
+                      % (', '.join(first), GROUP_ORDER, OUR_GROUP_ORDER))
+
+    classes = [(ingress_key(ing), (ing.get('spec') or {}).get('ingressClassName')
+                or _annotations(ing).get(CLASS_ANNOTATION) or '(default class)') for ing in members]
+    if len(set(value for _key, value in classes)) > 1:
+        errors.append(_disagree('the ingress class', classes))
+    ports = []
+    for ing in members:
+        try:
+            ports.append((ingress_key(ing), _listen_ports(ing)))
+        except ValueError as e:
+            errors.append(str(e))
+    if len(set(tuple(value) for _key, value in ports)) > 1:
+        errors.append(_disagree(LISTEN_PORTS, [(key, ','.join('%s:%d' % p for p in value)) for key, value in ports]))
+    certificates = [(ingress_key(ing), sorted(a.strip() for a in _annotations(ing)[CERTIFICATE_ARN].split(',') if a.strip()))
+                    for ing in members if _annotations(ing).get(CERTIFICATE_ARN)]
+    if len(set(tuple(value) for _key, value in certificates)) > 1:
+        errors.append(_disagree(CERTIFICATE_ARN, [(key, ','.join(value)) for key, value in certificates]))
+    try:
+        rules, annotations = desired(sets, name_prefix)
+    except ValueError as e:
+        errors.append(str(e))
+    if errors:
+        raise ValueError('; '.join(errors))
+
+    meta_annotations = dict(annotations)
+    meta_annotations[GROUP_NAME] = groups[0]
+    meta_annotations[GROUP_ORDER] = str(OUR_GROUP_ORDER)
+    meta_annotations[LISTEN_PORTS] = _dump([{proto: port} for proto, port in ports[0][1]])
+    if certificates:
+        meta_annotations[CERTIFICATE_ARN] = ','.join(certificates[0][1])
+    spec = {'rules': rules}
+    class_names = [(ing.get('spec') or {}).get('ingressClassName') for ing in members]
+    if any(class_names):
+        spec['ingressClassName'] = [c for c in class_names if c][0]
+    elif _annotations(members[0]).get(CLASS_ANNOTATION):
+        meta_annotations[CLASS_ANNOTATION] = _annotations(members[0])[CLASS_ANNOTATION]
+    meta_annotations[RECORD_ANNOTATION] = _dump(_record(name_prefix, rules, annotations, []))
+    return {
+        'apiVersion': 'networking.k8s.io/v1',
+        'kind': 'Ingress',
+        'metadata': {'name': our_ingress_name(name_prefix), 'namespace': namespace,
+                     'labels': {MANAGED_BY_LABEL: MANAGED_BY}, 'annotations': meta_annotations},
+        'spec': spec,
+    }
+
+
+# ---------------------------------------------------------- drift and output
+
+def drift(ingress):
+    """What of our recorded additions the Ingress no longer holds (a helm
+    upgrade replaced its spec or annotations), or None when it has no record.
+
+    {'drifted': bool, 'missing_rules': [host or None, ...],
+     'missing_annotations': [key, ...], 'changed_annotations': [key, ...],
+     'not_first': bool (our entries are there, but no longer first, in order)}
+    """
+    record = read_record(ingress)
+    if record is None:
+        return None
+    rules = (ingress.get('spec') or {}).get('rules') or []
+    recorded = record.get('rules') or []
+    missing_rules = [rule.get('host') for rule in recorded if rule not in rules]
+    annotations = _annotations(ingress)
+    missing, changed = [], []
+    for key, value_hash in sorted((record.get('annotations') or {}).items()):
+        if key not in annotations:
+            missing.append(key)
+        elif _hash(annotations[key]) != value_hash:
+            changed.append(key)
+    not_first = not missing_rules and rules[:len(recorded)] != recorded
+    return {'drifted': bool(missing_rules or missing or changed or not_first),
+            'missing_rules': missing_rules, 'missing_annotations': missing,
+            'changed_annotations': changed, 'not_first': not_first}
+
+
+def _redact_conditions(text):
+    try:
+        conditions = json.loads(text)
+    except (ValueError, TypeError):
+        return REDACTED
+    if not isinstance(conditions, list):
+        return REDACTED
+    for condition in conditions:
+        config = isinstance(condition, dict) and condition.get('httpHeaderConfig')
+        if isinstance(config, dict) and 'values' in config:
+            config['values'] = [REDACTED for _value in config['values'] or []]
+    return _dump(conditions)
+
+
+def redact(value):
+    """A copy of a patch, manifest or Ingress with the header values of every
+    conditions.* annotation replaced by '********', for output and diffs."""
+    if isinstance(value, list):
+        result = []
+        for item in value:
+            path = isinstance(item, dict) and item.get('path') or ''
+            if (isinstance(path, string_types) and _pointer(SECRET_ANNOTATION_PREFIX) in path
+                    and isinstance(item.get('value'), string_types)):
+                item = dict(item, value=_redact_conditions(item['value']))
+                result.append(item)
+            else:
+                result.append(redact(item))
+        return result
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if isinstance(key, string_types) and key.startswith(SECRET_ANNOTATION_PREFIX) and isinstance(item, string_types):
+                result[key] = _redact_conditions(item)
+            else:
+                result[key] = redact(item)
+        return result
+    return value

@@ -1,0 +1,623 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan as plan
+
+TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef'
+TG2 = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-shop-api-0a1b2c3d4e/fedcba9876543210'
+SECRET = 'hunter2-very-secret'
+BODY = '<h1>Back soon</h1>'
+A = 'alb.ingress.kubernetes.io/'
+SORRY_JSON = ('{"fixedResponseConfig":{"contentType":"text/html","messageBody":"<h1>Back soon</h1>",'
+              '"statusCode":"503"},"type":"fixed-response"}')
+
+
+# ---------------------------------------------------------------- helpers
+
+def _unescape(token):
+    return token.replace('~1', '/').replace('~0', '~')
+
+
+def _parent(doc, pointer):
+    tokens = [_unescape(t) for t in pointer.split('/')[1:]]
+    node = doc
+    for token in tokens[:-1]:
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node, tokens[-1]
+
+
+def apply_patch(doc, ops):
+    """A tiny RFC 6902 applier (test, add, remove, replace): what the API server does with our patch."""
+    doc = copy.deepcopy(doc)
+    for op in ops:
+        node, last = _parent(doc, op['path'])
+        if op['op'] == 'test':
+            actual = node[int(last)] if isinstance(node, list) else node.get(last)
+            if actual != op['value']:
+                raise AssertionError('test failed at %s' % op['path'])
+        elif op['op'] == 'add':
+            if isinstance(node, list):
+                node.insert(len(node) if last == '-' else int(last), copy.deepcopy(op['value']))
+            else:
+                node[last] = copy.deepcopy(op['value'])
+        elif op['op'] == 'remove':
+            if isinstance(node, list):
+                del node[int(last)]
+            else:
+                del node[last]
+        elif op['op'] == 'replace':
+            node[int(last) if isinstance(node, list) else last] = copy.deepcopy(op['value'])
+        else:
+            raise AssertionError('unexpected op %s' % op['op'])
+    return doc
+
+
+def server_write(doc, ops):
+    """Apply as the API server does: the patch, then a new resourceVersion."""
+    result = apply_patch(doc, ops)
+    result['metadata']['resourceVersion'] = str(int(doc['metadata']['resourceVersion']) + 1)
+    return result
+
+
+def ingress(name='web', namespace='shop', annotations=None, rules=None, rv='100', class_name='alb', **spec):
+    meta = {'name': name, 'namespace': namespace, 'resourceVersion': rv}
+    if annotations is not None:
+        meta['annotations'] = annotations
+    body = dict(spec)
+    if class_name:
+        body['ingressClassName'] = class_name
+    if rules is not None:
+        body['rules'] = rules
+    return {'apiVersion': 'networking.k8s.io/v1', 'kind': 'Ingress', 'metadata': meta, 'spec': body}
+
+
+def svc(name, port=80):
+    return {'service': {'name': name, 'port': {'number': port}}}
+
+
+def user_rule(host='shop.example.com'):
+    return {'host': host, 'http': {'paths': [
+        {'path': '/', 'pathType': 'Prefix', 'backend': svc('web')},
+        {'path': '/api', 'pathType': 'Prefix', 'backend': svc('api')},
+    ]}}
+
+
+def seed():
+    """The seed's Ingress: no group, its own annotations, one host."""
+    return ingress(annotations={A + 'scheme': 'internet-facing', A + 'target-type': 'ip'},
+                   rules=[user_rule()])
+
+
+def page(**overrides):
+    base = {'hosts': ['shop.example.com'], 'body': BODY, 'source_ips': ['10.0.0.0/8'],
+            'http_headers': [{'name': 'X-Sorry-Bypass', 'values': [SECRET]}], 'target_groups': [TG]}
+    base.update(overrides)
+    return base
+
+
+def backend(name):
+    return {'service': {'name': name, 'port': {'name': 'use-annotation'}}}
+
+
+def our_path(name):
+    return {'path': '/*', 'pathType': 'ImplementationSpecific', 'backend': backend(name)}
+
+
+# ---------------------------------------------------------------- tags
+
+@pytest.mark.parametrize('tags, expected', [
+    ({'ingress.k8s.aws/stack': 'shop'}, ('group', 'shop')),
+    ({'ingress.k8s.aws/stack': 'shop/web'}, ('ingress', 'shop/web')),
+    ([{'Key': 'ingress.k8s.aws/stack', 'Value': 'shop/web'}, {'Key': 'x', 'Value': 'y'}], ('ingress', 'shop/web')),
+    ({'elbv2.k8s.aws/cluster': 'prod'}, None),
+    ([], None),
+])
+def test_stack_of(tags, expected):
+    assert plan.stack_of(tags) == expected
+
+
+@pytest.mark.parametrize('tags, expected', [
+    ({'elbv2.k8s.aws/cluster': 'prod'}, 'prod'),
+    ([{'Key': 'elbv2.k8s.aws/cluster', 'Value': 'prod'}], 'prod'),
+    ({'ingress.k8s.aws/stack': 'shop'}, None),
+    (None, None),
+])
+def test_cluster_of(tags, expected):
+    assert plan.cluster_of(tags) == expected
+
+
+# ---------------------------------------------------------------- ordering
+
+def test_controller_order_groups_rules_and_path_types():
+    late = ingress('b-late', annotations={A + 'group.order': '10'}, rules=[{'host': 'x.example.com', 'http': {'paths': [
+        {'path': '/late', 'pathType': 'Prefix', 'backend': svc('late')}]}}])
+    default_z = ingress('z', rules=[{'http': {'paths': [{'path': '/z', 'pathType': 'Exact', 'backend': svc('z')}]}}])
+    default_a = ingress('a', rules=[
+        {'host': 'a.example.com', 'http': {'paths': [
+            {'path': '/*', 'pathType': 'ImplementationSpecific', 'backend': svc('catch')},
+            {'path': '/a', 'pathType': 'Prefix', 'backend': svc('short')},
+            {'path': '/exact', 'pathType': 'Exact', 'backend': svc('exact')},
+            {'path': '/a/longer', 'pathType': 'Prefix', 'backend': svc('long')},
+            {'path': '/img/*', 'pathType': 'ImplementationSpecific', 'backend': svc('img')},
+        ]}},
+        {'host': 'b.example.com', 'http': {'paths': [{'path': '/', 'pathType': 'Prefix', 'backend': svc('b')}]}},
+    ])
+    first = ingress('first', namespace='zzz', annotations={A + 'group.order': '-5'},
+                    rules=[{'http': {'paths': [{'path': '/f', 'pathType': 'Prefix', 'backend': svc('f')}]}}])
+    order = plan.controller_order([late, default_z, default_a, first])
+    assert [(key, index, host, path, kind) for key, index, host, path, kind, _b in order] == [
+        ('zzz/first', 0, None, '/f', 'Prefix'),
+        ('shop/a', 0, 'a.example.com', '/exact', 'Exact'),
+        ('shop/a', 0, 'a.example.com', '/a/longer', 'Prefix'),
+        ('shop/a', 0, 'a.example.com', '/a', 'Prefix'),
+        ('shop/a', 0, 'a.example.com', '/*', 'ImplementationSpecific'),
+        ('shop/a', 0, 'a.example.com', '/img/*', 'ImplementationSpecific'),
+        ('shop/a', 1, 'b.example.com', '/', 'Prefix'),
+        ('shop/z', 0, None, '/z', 'Exact'),
+        ('shop/b-late', 0, 'x.example.com', '/late', 'Prefix'),
+    ]
+    assert order[0][5] == svc('f')
+
+
+def test_controller_order_ties_by_namespace_then_name():
+    one = ingress('web', namespace='b', rules=[{'http': {'paths': [{'path': '/1', 'pathType': 'Exact', 'backend': svc('1')}]}}])
+    two = ingress('web', namespace='a', rules=[{'http': {'paths': [{'path': '/2', 'pathType': 'Exact', 'backend': svc('2')}]}}])
+    assert [item[0] for item in plan.controller_order([one, two])] == ['a/web', 'b/web']
+
+
+@pytest.mark.parametrize('order, message', [
+    ('1001', "Ingress shop/web: alb.ingress.kubernetes.io/group.order 1001 is outside -1000..1000"),
+    ('-2000', "Ingress shop/web: alb.ingress.kubernetes.io/group.order -2000 is outside -1000..1000"),
+    ('first', "Ingress shop/web: alb.ingress.kubernetes.io/group.order 'first' is not an integer; "
+              "it must be an integer from -1000 to 1000"),
+])
+def test_controller_order_refuses_bad_group_order(order, message):
+    with pytest.raises(ValueError) as e:
+        plan.controller_order([ingress(annotations={A + 'group.order': order}, rules=[])])
+    assert str(e.value) == message
+
+
+def test_our_paths_come_first_in_the_controller_order():
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), [page()]))
+    order = plan.controller_order([on])
+    assert [item[5]['service']['name'] for item in order[:3]] == [
+        'sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry']
+    assert [item[5]['service']['name'] for item in order[3:]] == ['api', 'web']
+
+
+# ---------------------------------------------------------------- in place: on
+
+def test_plan_on_exact_patch():
+    ops = plan.plan_on_in_place(seed(), [page()])
+    bypass_ip = A + 'conditions.sorrypage-h0-bypass0'
+    bypass_header = A + 'conditions.sorrypage-h0-bypass1'
+    entry = {'host': 'shop.example.com', 'http': {'paths': [
+        our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-bypass1'), our_path('sorrypage-h0-sorry')]}}
+    forward = '{"targetGroupARN":"%s","type":"forward"}' % TG
+    record = json.loads(ops[-1]['value'])
+    assert ops[:-1] == [
+        {'op': 'test', 'path': '/metadata/resourceVersion', 'value': '100'},
+        {'op': 'add', 'path': '/spec/rules/0', 'value': entry},
+        {'op': 'add', 'path': '/metadata/annotations/alb.ingress.kubernetes.io~1actions.sorrypage-h0-bypass0',
+         'value': forward},
+        {'op': 'add', 'path': '/metadata/annotations/alb.ingress.kubernetes.io~1actions.sorrypage-h0-bypass1',
+         'value': forward},
+        {'op': 'add', 'path': '/metadata/annotations/alb.ingress.kubernetes.io~1actions.sorrypage-h0-sorry',
+         'value': SORRY_JSON},
+        {'op': 'add', 'path': '/metadata/annotations/' + bypass_ip.replace('/', '~1'),
+         'value': '[{"field":"source-ip","sourceIpConfig":{"values":["10.0.0.0/8"]}}]'},
+        {'op': 'add', 'path': '/metadata/annotations/' + bypass_header.replace('/', '~1'),
+         'value': '[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Sorry-Bypass","values":["%s"]}}]'
+                  % SECRET},
+    ]
+    assert ops[-1]['path'] == '/metadata/annotations/sorrypage.aws~1ingress-edit'
+    assert record['rules'] == [entry]
+    assert record['prefix'] == 'sorrypage'
+    assert record['created'] == []
+    assert sorted(record['annotations']) == sorted([
+        A + 'actions.sorrypage-h0-bypass0', A + 'actions.sorrypage-h0-bypass1', A + 'actions.sorrypage-h0-sorry',
+        bypass_ip, bypass_header])
+    # The record holds hashes, never the header value, and no copy of the user's Ingress.
+    assert SECRET not in ops[-1]['value']
+    assert '"web"' not in ops[-1]['value']
+
+
+def test_plan_on_then_rerun_makes_no_patch():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    assert on['spec']['rules'][1:] == seed()['spec']['rules']
+    assert plan.plan_on_in_place(on, [page()]) is None
+
+
+def test_on_off_round_trip_restores_the_exact_ingress():
+    before = seed()
+    on = server_write(before, plan.plan_on_in_place(before, [page()]))
+    off = server_write(on, plan.plan_off_in_place(on))
+    expected = copy.deepcopy(before)
+    expected['metadata']['resourceVersion'] = '102'
+    assert off == expected
+    assert plan.plan_off_in_place(off) is None
+
+
+def test_round_trip_without_annotations_nor_rules():
+    before = ingress(rules=None, defaultBackend=svc('web'))
+    ops = plan.plan_on_in_place(before, [page(hosts=[], http_headers=[])])
+    assert ops[1] == {'op': 'add', 'path': '/spec/rules', 'value': []}
+    assert {'op': 'add', 'path': '/metadata/annotations', 'value': {}} in ops
+    on = server_write(before, ops)
+    # Every host: an entry without a host, one rule value less.
+    assert on['spec']['rules'] == [{'http': {'paths': [our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-sorry')]}}]
+    assert json.loads(on['metadata']['annotations'][plan.RECORD_ANNOTATION])['created'] == ['annotations', 'rules']
+    off = server_write(on, plan.plan_off_in_place(on))
+    assert off['spec'] == before['spec']
+    assert 'annotations' not in off['metadata']
+
+
+def test_off_after_a_foreign_edit_removes_only_ours():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    edited = copy.deepcopy(on)
+    edited['metadata']['annotations']['team/owner'] = 'payments'
+    edited['metadata']['annotations'][A + 'target-type'] = 'instance'
+    edited['spec']['rules'].append(user_rule('admin.example.com'))
+    edited['spec']['rules'].insert(0, user_rule('new.example.com'))   # someone put a rule in front of ours
+    # ... and someone added a path of theirs to our entry.
+    edited['spec']['rules'][1]['http']['paths'].append({'path': '/status', 'pathType': 'Exact', 'backend': svc('status')})
+    off = apply_patch(edited, plan.plan_off_in_place(edited))
+    assert off['metadata']['annotations'] == {A + 'scheme': 'internet-facing', A + 'target-type': 'instance',
+                                              'team/owner': 'payments'}
+    assert off['spec']['rules'] == [
+        user_rule('new.example.com'),
+        {'host': 'shop.example.com', 'http': {'paths': [
+            {'path': '/status', 'pathType': 'Exact', 'backend': svc('status')}]}},
+        user_rule(),
+        user_rule('admin.example.com'),
+    ]
+
+
+def test_on_again_after_a_foreign_rule_in_front_moves_ours_first():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    edited = copy.deepcopy(on)
+    edited['spec']['rules'].insert(0, user_rule('new.example.com'))
+    again = apply_patch(edited, plan.plan_on_in_place(edited, [page()]))
+    assert again['spec']['rules'][0] == on['spec']['rules'][0]
+    assert again['spec']['rules'][1:] == [user_rule('new.example.com'), user_rule()]
+    assert plan.plan_on_in_place(dict(again, metadata=dict(again['metadata'], resourceVersion='9')), [page()]) is None
+
+
+def test_on_with_a_new_body_replaces_ours_in_one_patch():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    ops = plan.plan_on_in_place(on, [page(body='<p>Later</p>')])
+    assert ops[0] == {'op': 'test', 'path': '/metadata/resourceVersion', 'value': '101'}
+    changed = server_write(on, ops)
+    assert json.loads(changed['metadata']['annotations'][A + 'actions.sorrypage-h0-sorry'])[
+        'fixedResponseConfig']['messageBody'] == '<p>Later</p>'
+    assert changed['spec']['rules'][1:] == seed()['spec']['rules']
+    assert len(changed['spec']['rules']) == 2
+    off = server_write(changed, plan.plan_off_in_place(changed))
+    assert off['spec'] == seed()['spec']
+    assert off['metadata']['annotations'] == seed()['metadata']['annotations']
+
+
+def test_fewer_hosts_on_rerun_leaves_no_orphan():
+    two = [page(hosts=['shop.example.com', 'www.example.com'], http_headers=[])]
+    on = server_write(seed(), plan.plan_on_in_place(seed(), two))
+    assert [r.get('host') for r in on['spec']['rules']] == ['shop.example.com', 'www.example.com', 'shop.example.com']
+    one = server_write(on, plan.plan_on_in_place(on, [page(http_headers=[])]))
+    assert [r.get('host') for r in one['spec']['rules']] == ['shop.example.com', 'shop.example.com']
+    assert not [k for k in one['metadata']['annotations'] if 'sorrypage-h1' in k]
+
+
+def test_off_in_two_phases_keeps_the_bypass_until_the_end():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    half = server_write(on, plan.plan_off_in_place(on, only='sorry'))
+    assert half['spec']['rules'][0] == {'host': 'shop.example.com', 'http': {'paths': [
+        our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-bypass1')]}}
+    assert A + 'actions.sorrypage-h0-sorry' not in half['metadata']['annotations']
+    assert A + 'conditions.sorrypage-h0-bypass1' in half['metadata']['annotations']
+    assert plan.drift(half)['drifted'] is False
+    assert plan.plan_off_in_place(half, only='sorry') is None
+    off = server_write(half, plan.plan_off_in_place(half))
+    assert off['spec'] == seed()['spec']
+    assert off['metadata']['annotations'] == seed()['metadata']['annotations']
+
+
+def test_plan_off_without_record_is_none():
+    assert plan.plan_off_in_place(seed()) is None
+
+
+def test_plan_off_refuses_an_unknown_phase():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    with pytest.raises(ValueError) as e:
+        plan.plan_off_in_place(on, only='bypass')
+    assert str(e.value) == "only must be None or 'sorry', not 'bypass'"
+
+
+def test_stale_patch_fails_its_test_op():
+    ops = plan.plan_on_in_place(seed(), [page()])
+    newer = seed()
+    newer['metadata']['resourceVersion'] = '105'
+    with pytest.raises(AssertionError):
+        apply_patch(newer, ops)
+
+
+def test_split_bypass_keeps_every_rule_within_five_values():
+    cidrs = ['10.%d.0.0/16' % i for i in range(7)]
+    ops = plan.plan_on_in_place(seed(), [page(source_ips=cidrs, http_headers=[])])
+    on = apply_patch(seed(), ops)
+    names = [p['backend']['service']['name'] for p in on['spec']['rules'][0]['http']['paths']]
+    assert names == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-bypass2', 'sorrypage-h0-sorry']
+    sizes = [len(json.loads(on['metadata']['annotations'][A + 'conditions.' + n])[0]['sourceIpConfig']['values'])
+             for n in names[:3]]
+    assert sizes == [3, 3, 1]   # host + path + 3 = 5 values per rule
+
+
+def test_weighted_target_groups():
+    rules, annotations = plan.desired([page(target_groups=[{'arn': TG, 'weight': 90}, {'arn': TG2, 'weight': 10}],
+                                            http_headers=[])])
+    assert json.loads(annotations[A + 'actions.sorrypage-h0-bypass0']) == {'type': 'forward', 'forwardConfig': {
+        'targetGroups': [{'targetGroupARN': TG, 'weight': 90}, {'targetGroupARN': TG2, 'weight': 10}]}}
+    assert len(rules) == 1
+
+
+def test_sorry_only_without_bypass():
+    rules, annotations = plan.desired([{'hosts': ['shop.example.com'], 'body': BODY}])
+    assert rules == [{'host': 'shop.example.com', 'http': {'paths': [our_path('sorrypage-h0-sorry')]}}]
+    assert annotations == {A + 'actions.sorrypage-h0-sorry': SORRY_JSON}
+
+
+def test_in_place_refuses_a_group_member():
+    member = ingress(annotations={A + 'group.name': 'shop'}, rules=[user_rule()])
+    with pytest.raises(ValueError) as e:
+        plan.plan_on_in_place(member, [page()])
+    assert str(e.value) == ('Ingress shop/web is in IngressGroup shop: leave it alone and add our own Ingress to the '
+                            'group (our_ingress)')
+
+
+def test_in_place_needs_the_resource_version():
+    no_version = seed()
+    del no_version['metadata']['resourceVersion']
+    with pytest.raises(ValueError) as e:
+        plan.plan_on_in_place(no_version, [page()])
+    assert str(e.value) == ('Ingress shop/web has no metadata.resourceVersion: plan from the object as read '
+                            'from the API')
+
+
+# ---------------------------------------------------------------- refusals
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'body': 'x' * 1025}, 'sets[0].body is 1025 characters, 1 over the 1024-character limit of an ALB fixed response'),
+    # An emoji counts 2, as the ALB counts it: 1023 + 2 = 1025.
+    ({'body': 'x' * 1023 + u'\U0001F600'},
+     'sets[0].body is 1025 characters, 1 over the 1024-character limit of an ALB fixed response'),
+    ({'body': ''}, 'sets[0].body is empty: the Sorry page is required'),
+    ({'source_ips': ['10.0.0.1/8']}, "sets[0].source_ips: '10.0.0.1/8' has host bits set (the network is 10.0.0.0/8)"),
+    ({'source_ips': ['office']}, "sets[0].source_ips: 'office' is not an IPv4 or IPv6 CIDR"),
+    ({'source_ips': ['0.0.0.0/0']}, "sets[0].source_ips: '0.0.0.0/0' lets every client bypass the Sorry page; "
+                                    "set allow_any_source=true if that is really meant"),
+    ({'http_headers': [{'name': 'X' * 41, 'values': [SECRET]}]},
+     "sets[0].http_headers: name '%s' is 41 characters; the ALB allows at most 40" % ('X' * 41)),
+    ({'http_headers': [{'name': 'X-Bypass', 'values': [SECRET * 10]}]},
+     "sets[0].http_headers: value 1 of header 'X-Bypass' is 190 characters; the ALB allows at most 128"),
+    ({'http_headers': [{'name': 'X Bypass', 'values': [SECRET]}]},
+     "sets[0].http_headers: name 'X Bypass' is not a valid HTTP header name"),
+    ({'hosts': ['Shop.Example.com']},
+     "sets[0].hosts: 'Shop.Example.com' is not a host an Ingress accepts (lowercase DNS name, '*.' only as its "
+     "first label)"),
+    ({'hosts': ['shop?.example.com']},
+     "sets[0].hosts: 'shop?.example.com' is not a host an Ingress accepts (lowercase DNS name, '*.' only as its "
+     "first label)"),
+    ({'target_groups': []}, "sets[0]: a bypass (source_ips or http_headers) needs target_groups: the ARNs the host's "
+                            "rules forward to, read from the ALB"),
+    ({'target_groups': ['web']}, "sets[0].target_groups: 'web' is not a target group ARN"),
+    ({'target_groups': [{'arn': TG, 'weight': 1000}]},
+     "sets[0].target_groups: weight '1000' of %s must be an integer from 0 to 999" % TG),
+    ({'target_groups': [TG] * 6}, 'sets[0].target_groups: 6 target groups; a forward action takes at most 5'),
+])
+def test_bad_input_is_refused_before_anything(overrides, message):
+    with pytest.raises(ValueError) as e:
+        plan.plan_on_in_place(seed(), [page(**overrides)])
+    assert str(e.value) == message
+    assert SECRET not in str(e.value)
+
+
+def test_all_errors_at_once_and_no_secret():
+    with pytest.raises(ValueError) as e:
+        plan.desired([page(body='x' * 2000, source_ips=['bad'],
+                           http_headers=[{'name': 'X-B', 'values': [SECRET + 'x' * 200, '']}])])
+    text = str(e.value)
+    assert text == ("sets[0].body is 2000 characters, 976 over the 1024-character limit of an ALB fixed response; "
+                    "sets[0].source_ips: 'bad' is not an IPv4 or IPv6 CIDR; "
+                    "sets[0].http_headers: value 1 of header 'X-B' is 219 characters; the ALB allows at most 128; "
+                    "sets[0].http_headers: value 2 of header 'X-B' is empty")
+    assert SECRET not in text
+
+
+@pytest.mark.parametrize('sets, message', [
+    ([], 'sets is empty: give at least one set (hosts, body, bypass)'),
+    ([page(), page()], "sets[1]: host 'shop.example.com' is already in sets[0]"),
+    ([page(hosts=[]), page(hosts=None)], 'sets[1]: every host ([]) is already in sets[0]'),
+])
+def test_bad_sets(sets, message):
+    with pytest.raises(ValueError) as e:
+        plan.desired(sets)
+    assert str(e.value) == message
+
+
+def test_too_many_rules_for_the_alb():
+    cidrs = ['10.%d.%d.0/24' % (i // 250, i % 250) for i in range(300)]
+    with pytest.raises(ValueError) as e:
+        plan.desired([page(source_ips=cidrs, http_headers=[])])
+    assert str(e.value) == ('the maintenance needs 101 listener rules (5 values per rule beside host and path); '
+                            'an ALB has 100 rules by default (quota rules-per-application-load-balancer)')
+
+
+@pytest.mark.parametrize('prefix, message', [
+    ('Sorry', "name_prefix 'Sorry' must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter"),
+    ('1sorry', "name_prefix '1sorry' must be a DNS-1035 label: lowercase letters, digits and '-', starting with a "
+               "letter"),
+    ('s' * 42, "name_prefix '%s' is too long: action names would be 53 characters; at most 52 fit in an annotation "
+               "key" % ('s' * 42)),
+])
+def test_bad_prefix(prefix, message):
+    with pytest.raises(ValueError) as e:
+        plan.desired([page()], prefix)
+    assert str(e.value) == message
+
+
+def test_custom_prefix_names_everything():
+    rules, annotations = plan.desired([page(http_headers=[])], 'night')
+    assert rules[0]['http']['paths'][-1] == our_path('night-h0-sorry')
+    assert sorted(annotations) == [A + 'actions.night-h0-bypass0', A + 'actions.night-h0-sorry',
+                                   A + 'conditions.night-h0-bypass0']
+
+
+# ---------------------------------------------------------------- drift
+
+def test_drift_none_without_record_and_clean_after_on():
+    assert plan.drift(seed()) is None
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), [page()]))
+    assert plan.drift(on) == {'drifted': False, 'missing_rules': [], 'missing_annotations': [],
+                              'changed_annotations': [], 'not_first': False}
+
+
+def test_drift_after_a_helm_upgrade():
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), [page()]))
+    upgraded = copy.deepcopy(on)
+    upgraded['spec']['rules'] = [user_rule()]
+    del upgraded['metadata']['annotations'][A + 'actions.sorrypage-h0-sorry']
+    upgraded['metadata']['annotations'][A + 'conditions.sorrypage-h0-bypass0'] = '[]'
+    assert plan.drift(upgraded) == {
+        'drifted': True, 'missing_rules': ['shop.example.com'],
+        'missing_annotations': [A + 'actions.sorrypage-h0-sorry'],
+        'changed_annotations': [A + 'conditions.sorrypage-h0-bypass0'], 'not_first': False}
+    # on again repairs it.
+    repaired = apply_patch(upgraded, plan.plan_on_in_place(upgraded, [page()]))
+    assert plan.drift(repaired)['drifted'] is False
+    assert repaired['spec']['rules'][1:] == [user_rule()]
+
+
+def test_drift_not_first():
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), [page()]))
+    on['spec']['rules'].insert(0, user_rule('new.example.com'))
+    assert plan.drift(on)['not_first'] is True
+    assert plan.drift(on)['drifted'] is True
+
+
+# ---------------------------------------------------------------- explicit group
+
+def member(name, namespace='shop', order=None, listen_ports='[{"HTTP": 80}, {"HTTPS": 443}]',
+           certificate='arn:aws:acm:us-east-1:123456789012:certificate/abc', class_name='alb', extra=None):
+    annotations = {A + 'group.name': 'shop'}
+    if order is not None:
+        annotations[A + 'group.order'] = order
+    if listen_ports is not None:
+        annotations[A + 'listen-ports'] = listen_ports
+    if certificate is not None:
+        annotations[A + 'certificate-arn'] = certificate
+    annotations.update(extra or {})
+    return ingress(name, namespace=namespace, annotations=annotations, rules=[user_rule()], class_name=class_name)
+
+
+def test_our_ingress_manifest():
+    members = [member('web'), member('api', namespace='api', order='5')]
+    manifest = plan.our_ingress(members, 'shop', [page(http_headers=[])])
+    annotations = manifest['metadata']['annotations']
+    record = json.loads(annotations.pop(plan.RECORD_ANNOTATION))
+    assert manifest == {
+        'apiVersion': 'networking.k8s.io/v1', 'kind': 'Ingress',
+        'metadata': {'name': 'sorrypage-maintenance', 'namespace': 'shop',
+                     'labels': {'app.kubernetes.io/managed-by': 'sorrypage.aws'}, 'annotations': annotations},
+        'spec': {'ingressClassName': 'alb', 'rules': [{'host': 'shop.example.com', 'http': {'paths': [
+            our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-sorry')]}}]},
+    }
+    assert annotations == {
+        A + 'group.name': 'shop',
+        A + 'group.order': '-1000',
+        A + 'listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
+        A + 'certificate-arn': 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+        A + 'actions.sorrypage-h0-bypass0': '{"targetGroupARN":"%s","type":"forward"}' % TG,
+        A + 'conditions.sorrypage-h0-bypass0': '[{"field":"source-ip","sourceIpConfig":{"values":["10.0.0.0/8"]}}]',
+        A + 'actions.sorrypage-h0-sorry': SORRY_JSON,
+    }
+    assert record['rules'] == manifest['spec']['rules']
+    # Ours comes first in the controller's order, whatever the members hold.
+    order = plan.controller_order(members + [manifest])
+    assert [item[5]['service']['name'] for item in order[:2]] == ['sorrypage-h0-bypass0', 'sorrypage-h0-sorry']
+    assert plan.drift(plan.our_ingress(members, 'shop', [page(http_headers=[])]))['drifted'] is False
+
+
+def test_our_ingress_ignores_itself_on_rerun():
+    members = [member('web')]
+    manifest = plan.our_ingress(members, 'shop', [page()])
+    assert plan.our_ingress(members + [manifest], 'shop', [page()]) == manifest
+
+
+def test_our_ingress_copies_the_class_annotation_and_default_ports():
+    members = [member('web', listen_ports=None, certificate=None, class_name=None,
+                      extra={'kubernetes.io/ingress.class': 'alb'})]
+    annotations = plan.our_ingress(members, 'shop', [page()])['metadata']['annotations']
+    assert annotations['kubernetes.io/ingress.class'] == 'alb'
+    assert annotations[A + 'listen-ports'] == '[{"HTTP":80}]'
+    assert A + 'certificate-arn' not in annotations
+
+
+def test_default_listen_ports_agree_with_explicit_ones():
+    members = [member('web', listen_ports=None), member('api', listen_ports='[{"HTTPS":443}]')]
+    manifest = plan.our_ingress(members, 'shop', [page()])
+    assert manifest['metadata']['annotations'][A + 'listen-ports'] == '[{"HTTPS":443}]'
+
+
+@pytest.mark.parametrize('members, message', [
+    ([member('web', order='-1000'), member('api', namespace='api', order='-1000'), member('x')],
+     'api/api, shop/web already use alb.ingress.kubernetes.io/group.order -1000, the place our Ingress needs to '
+     'come first; give them a higher order'),
+    ([member('web'), member('api', listen_ports='[{"HTTP": 80}]')],
+     'the members of the group disagree on alb.ingress.kubernetes.io/listen-ports (shop/api: HTTP:80, '
+     'shop/web: HTTP:80,HTTPS:443): our Ingress cannot land on the same listeners; make them agree first'),
+    ([member('web'), member('api', certificate='arn:aws:acm:us-east-1:123456789012:certificate/other')],
+     'the members of the group disagree on alb.ingress.kubernetes.io/certificate-arn (shop/api: '
+     'arn:aws:acm:us-east-1:123456789012:certificate/other, shop/web: arn:aws:acm:us-east-1:123456789012:'
+     'certificate/abc): our Ingress cannot land on the same listeners; make them agree first'),
+    ([member('web'), member('api', class_name='alb-internal')],
+     'the members of the group disagree on the ingress class (shop/api: alb-internal, shop/web: alb): our Ingress '
+     'cannot land on the same listeners; make them agree first'),
+    ([member('web', listen_ports='HTTPS:443')],
+     "Ingress shop/web: alb.ingress.kubernetes.io/listen-ports 'HTTPS:443' is not a JSON list like "
+     "[{\"HTTPS\": 443}]"),
+    ([member('web', order='top')],
+     "Ingress shop/web: alb.ingress.kubernetes.io/group.order 'top' is not an integer; it must be an integer "
+     "from -1000 to 1000"),
+    ([], 'no Ingress of the group was given: our Ingress copies its listeners from the members'),
+])
+def test_our_ingress_refusals(members, message):
+    with pytest.raises(ValueError) as e:
+        plan.our_ingress(members, 'shop', [page()])
+    assert str(e.value) == message
+
+
+def test_our_ingress_refuses_bad_sets_without_secrets():
+    with pytest.raises(ValueError) as e:
+        plan.our_ingress([member('web')], 'shop', [page(http_headers=[{'name': 'X-B', 'values': [SECRET * 10]}])])
+    assert str(e.value) == "sets[0].http_headers: value 1 of header 'X-B' is 190 characters; the ALB allows at most 128"
+
+
+# ---------------------------------------------------------------- redaction
+
+def test_redact_hides_header_values_in_patches_and_manifests():
+    ops = plan.plan_on_in_place(seed(), [page()])
+    assert SECRET in json.dumps(ops)
+    shown = plan.redact(ops)
+    assert SECRET not in json.dumps(shown)
+    assert '********' in json.dumps(shown)
+    assert SECRET in json.dumps(ops)   # the original is untouched
+    manifest = plan.our_ingress([member('web')], 'shop', [page()])
+    assert SECRET in json.dumps(manifest)
+    assert SECRET not in json.dumps(plan.redact(manifest))
+    assert plan.redact(manifest)['spec'] == manifest['spec']
