@@ -63,6 +63,7 @@ GROUP_ORDER = ALB_PREFIX + 'group.order'
 LISTEN_PORTS = ALB_PREFIX + 'listen-ports'
 CERTIFICATE_ARN = ALB_PREFIX + 'certificate-arn'
 CLASS_ANNOTATION = 'kubernetes.io/ingress.class'
+USE_REGEX_PATH_MATCH = ALB_PREFIX + 'use-regex-path-match'
 MIN_GROUP_ORDER = -1000
 MAX_GROUP_ORDER = 1000
 OUR_GROUP_ORDER = MIN_GROUP_ORDER
@@ -271,7 +272,7 @@ def _bypass_chunks(cidrs, headers, size):
     rule has more than the ALB's condition values."""
     chunks = []
     for start in range(0, len(cidrs), size):
-        chunks.append([{'field': 'source-ip', 'sourceIpConfig': {'values': cidrs[start:start + size]}}])
+        chunks.append([{'field': 'source-ip', 'sourceIPConfig': {'values': cidrs[start:start + size]}}])
     for header in headers:
         values = list(header.get('values') or [])
         for start in range(0, len(values), size):
@@ -474,6 +475,16 @@ def _in_group(ingress):
                          '(our_ingress)' % (ingress_key(ingress), group))
 
 
+def _regex_paths(ingress):
+    # The controller reads every ImplementationSpecific path of such an
+    # Ingress as a regular expression (without its leading '/'): our '/*'
+    # would become the invalid regex '*'.
+    value = _annotations(ingress).get(USE_REGEX_PATH_MATCH)
+    if str(value).strip().lower() in ('1', 't', 'true'):
+        raise ValueError("Ingress %s sets %s: '%s': the controller would read our '/*' path as a regular expression; "
+                         "switch this site with the alb driver" % (ingress_key(ingress), USE_REGEX_PATH_MATCH, value))
+
+
 def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX):
     """The JSON patch that switches the page on in an Ingress without a group,
     or None when the Ingress already holds exactly that.
@@ -484,6 +495,7 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX):
     ``sets``. Raises ValueError before planning anything on bad input.
     """
     _in_group(ingress)
+    _regex_paths(ingress)
     rules, annotations = desired(sets, name_prefix)
     test = _resource_version_test(ingress)
     old = read_record(ingress)
@@ -583,11 +595,11 @@ def _is_our_ingress(ingress):
 
 def _listen_ports(ingress):
     """The listeners an Ingress's rules go on, as sorted [(protocol, port)]:
-    the controller's default is HTTPS:443 with a certificate (annotation or
-    spec.tls), HTTP:80 otherwise."""
+    the controller's default is HTTPS:443 with an explicit certificate-arn
+    (spec.tls alone does not count), HTTP:80 otherwise."""
     raw = _annotations(ingress).get(LISTEN_PORTS)
     if raw is None:
-        if _annotations(ingress).get(CERTIFICATE_ARN) or (ingress.get('spec') or {}).get('tls'):
+        if _annotations(ingress).get(CERTIFICATE_ARN):
             return [('HTTPS', 443)]
         return [('HTTP', 80)]
     try:

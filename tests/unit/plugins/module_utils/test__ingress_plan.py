@@ -213,7 +213,7 @@ def test_plan_on_exact_patch():
         {'op': 'add', 'path': '/metadata/annotations/alb.ingress.kubernetes.io~1actions.sorrypage-h0-sorry',
          'value': SORRY_JSON},
         {'op': 'add', 'path': '/metadata/annotations/' + bypass_ip.replace('/', '~1'),
-         'value': '[{"field":"source-ip","sourceIpConfig":{"values":["10.0.0.0/8"]}}]'},
+         'value': '[{"field":"source-ip","sourceIPConfig":{"values":["10.0.0.0/8"]}}]'},
         {'op': 'add', 'path': '/metadata/annotations/' + bypass_header.replace('/', '~1'),
          'value': '[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Sorry-Bypass","values":["%s"]}}]'
                   % SECRET},
@@ -353,7 +353,7 @@ def test_split_bypass_keeps_every_rule_within_five_values():
     on = apply_patch(seed(), ops)
     names = [p['backend']['service']['name'] for p in on['spec']['rules'][0]['http']['paths']]
     assert names == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-bypass2', 'sorrypage-h0-sorry']
-    sizes = [len(json.loads(on['metadata']['annotations'][A + 'conditions.' + n])[0]['sourceIpConfig']['values'])
+    sizes = [len(json.loads(on['metadata']['annotations'][A + 'conditions.' + n])[0]['sourceIPConfig']['values'])
              for n in names[:3]]
     assert sizes == [3, 3, 1]   # host + path + 3 = 5 values per rule
 
@@ -378,6 +378,21 @@ def test_in_place_refuses_a_group_member():
         plan.plan_on_in_place(member, [page()])
     assert str(e.value) == ('Ingress shop/web is in IngressGroup shop: leave it alone and add our own Ingress to the '
                             'group (our_ingress)')
+
+
+@pytest.mark.parametrize('value', ['true', 'True', '1'])
+def test_in_place_refuses_regex_paths(value):
+    regex = ingress(annotations={A + 'use-regex-path-match': value}, rules=[user_rule()])
+    with pytest.raises(ValueError) as e:
+        plan.plan_on_in_place(regex, [page()])
+    assert str(e.value) == ("Ingress shop/web sets alb.ingress.kubernetes.io/use-regex-path-match: '%s': the controller "
+                            "would read our '/*' path as a regular expression; switch this site with the alb driver"
+                            % value)
+
+
+def test_in_place_accepts_regex_paths_off():
+    plain = ingress(annotations={A + 'use-regex-path-match': 'false'}, rules=[user_rule()])
+    assert plan.plan_on_in_place(plain, [page()])[1]['path'] == '/spec/rules/0'
 
 
 def test_in_place_needs_the_resource_version():
@@ -513,7 +528,7 @@ def test_drift_not_first():
 # ---------------------------------------------------------------- explicit group
 
 def member(name, namespace='shop', order=None, listen_ports='[{"HTTP": 80}, {"HTTPS": 443}]',
-           certificate='arn:aws:acm:us-east-1:123456789012:certificate/abc', class_name='alb', extra=None):
+           certificate='arn:aws:acm:us-east-1:123456789012:certificate/abc', class_name='alb', extra=None, **spec):
     annotations = {A + 'group.name': 'shop'}
     if order is not None:
         annotations[A + 'group.order'] = order
@@ -522,7 +537,7 @@ def member(name, namespace='shop', order=None, listen_ports='[{"HTTP": 80}, {"HT
     if certificate is not None:
         annotations[A + 'certificate-arn'] = certificate
     annotations.update(extra or {})
-    return ingress(name, namespace=namespace, annotations=annotations, rules=[user_rule()], class_name=class_name)
+    return ingress(name, namespace=namespace, annotations=annotations, rules=[user_rule()], class_name=class_name, **spec)
 
 
 def test_our_ingress_manifest():
@@ -543,7 +558,7 @@ def test_our_ingress_manifest():
         A + 'listen-ports': '[{"HTTP":80},{"HTTPS":443}]',
         A + 'certificate-arn': 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
         A + 'actions.sorrypage-h0-bypass0': '{"targetGroupARN":"%s","type":"forward"}' % TG,
-        A + 'conditions.sorrypage-h0-bypass0': '[{"field":"source-ip","sourceIpConfig":{"values":["10.0.0.0/8"]}}]',
+        A + 'conditions.sorrypage-h0-bypass0': '[{"field":"source-ip","sourceIPConfig":{"values":["10.0.0.0/8"]}}]',
         A + 'actions.sorrypage-h0-sorry': SORRY_JSON,
     }
     assert record['rules'] == manifest['spec']['rules']
@@ -566,6 +581,12 @@ def test_our_ingress_copies_the_class_annotation_and_default_ports():
     assert annotations['kubernetes.io/ingress.class'] == 'alb'
     assert annotations[A + 'listen-ports'] == '[{"HTTP":80}]'
     assert A + 'certificate-arn' not in annotations
+
+
+def test_spec_tls_alone_keeps_the_http_default():
+    members = [member('web', listen_ports=None, certificate=None, tls=[{'hosts': ['shop.example.com']}])]
+    manifest = plan.our_ingress(members, 'shop', [page()])
+    assert manifest['metadata']['annotations'][A + 'listen-ports'] == '[{"HTTP":80}]'
 
 
 def test_default_listen_ports_agree_with_explicit_ones():
