@@ -4,7 +4,9 @@ Enough of the real API for the ``kubernetes`` client, kubernetes.core
 (``k8s_info``, ``k8s``, ``k8s_scale``) and ``kubectl``: discovery, CRUD with
 merge / JSON / strategic-merge (named lists by name) / apply patches, label and field
 selectors, resourceVersion preconditions (409), the Deployment ``scale``
-subresource, short-lived watches, and Pods that follow a Deployment's replicas
+subresource, the ``status`` subresource of Deployments, Pods and Ingresses
+(an Ingress's status is kept across writes of the main resource, as the real
+API does), short-lived watches, and Pods that follow a Deployment's replicas
 only after ``pod_delay`` seconds, so a wait that does not really wait fails.
 With ``pod_delay=None`` the Pods are held instead: they start and go only when
 the test says so (``release_pods``, or ``release_pods_after_lists(n)`` after
@@ -41,7 +43,8 @@ RESOURCES = {
     'validatingwebhookconfigurations': ('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', False, []),
 }
 VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
-SUBRESOURCES = {'deployments': ['scale', 'status'], 'pods': ['status']}
+SUBRESOURCES = {'deployments': ['scale', 'status'], 'pods': ['status'], 'ingresses': ['status']}
+_KEEP_STATUS = ('deployments', 'ingresses')   # written through the status subresource only
 LBC_NAME = 'aws-load-balancer-controller'
 LoggedRequest = collections.namedtuple('LoggedRequest', 'method path query status')
 
@@ -219,6 +222,7 @@ class K8sApi:
         self._pod_timing = {}     # pod uid -> {'ready_at': t, 'gone_at': t}
         self._rv = 100
         self._conflicts = 0
+        self._conflict_plurals = ('deployments',)
         self._forbidden = False
         self._httpd = None
         self._thread = None
@@ -271,10 +275,11 @@ class K8sApi:
         elif not unreachable and self._httpd is None:
             self.start()
 
-    def inject_conflicts(self, count):
-        """The next ``count`` writes to Deployments (incl. scale) answer 409 Conflict."""
+    def inject_conflicts(self, count, plurals=('deployments',)):
+        """The next ``count`` HTTP writes to ``plurals`` (Deployments incl. scale, by default) answer 409 Conflict."""
         with self._lock:
             self._conflicts = count
+            self._conflict_plurals = tuple([plurals] if isinstance(plurals, str) else plurals)
 
     def _after_delay(self, now):
         return float('inf') if self.pod_delay is None else now + self.pod_delay
@@ -345,13 +350,14 @@ class K8sApi:
                     if p == plural and namespace in (None, ns) and labels_match(o['metadata'].get('labels'), reqs)]
 
     def patch(self, plural, name, patch, namespace=None):
-        """Apply a merge patch in-process (no conflict injection, no precondition); returns the new object."""
+        """Apply a merge patch in-process (no conflict injection, no precondition; may set an Ingress's status)."""
         with self._lock:
             self._sync()
             old = self._objects.get((plural, namespace or '', name))
             if old is None:
                 raise _not_found(plural, name)
-            return copy.deepcopy(self._write(plural, namespace, name, merge_patch(old, patch), old=old))
+            new = merge_patch(old, patch)
+            return copy.deepcopy(self._write(plural, namespace, name, new, old=old, status_write=plural != 'deployments'))
 
     def delete(self, plural, name, namespace=None):
         with self._lock:
@@ -377,8 +383,11 @@ class K8sApi:
         self._rv += 1
         return str(self._rv)
 
-    def _write(self, plural, namespace, name, obj, old=None, dry_run=False, settled=False):
-        """Validate and store ``obj`` (create when ``old`` is None); returns the stored object."""
+    def _write(self, plural, namespace, name, obj, old=None, dry_run=False, settled=False, status_write=False):
+        """Validate and store ``obj`` (create when ``old`` is None); returns the stored object.
+
+        ``status_write``: a write through the status subresource (only then may an Ingress's status change).
+        """
         group, _version, kind, namespaced, _short = RESOURCES[plural]
         obj = copy.deepcopy(obj)
         meta = obj.setdefault('metadata', {})
@@ -420,7 +429,7 @@ class K8sApi:
                     meta.pop(key, None)
             if 'generation' in meta and obj.get('spec') != old.get('spec'):
                 meta['generation'] += 1
-            if plural == 'deployments':
+            if plural == 'deployments' or plural in _KEEP_STATUS and not status_write:
                 obj['status'] = old.get('status', {})  # computed, never written by clients
         if plural == 'deployments':
             self._default_deployment(obj, old)
@@ -630,7 +639,7 @@ class K8sApi:
         dry_run = 'All' in query.get('dryRun', [])
         if method in ('POST', 'PUT', 'PATCH') and not isinstance(body, (dict, list)) or method in ('POST', 'PUT') and not isinstance(body, dict):
             raise ApiError(400, 'BadRequest', 'the body of the request was in an unknown format')
-        if plural == 'deployments' and method in ('POST', 'PUT', 'PATCH') and self._conflicts > 0 and not dry_run:
+        if plural in self._conflict_plurals and method in ('POST', 'PUT', 'PATCH') and self._conflicts > 0 and not dry_run:
             self._conflicts -= 1
             raise _conflict(plural, name or body.get('metadata', {}).get('name', ''))
         if method == 'GET' and name is None:
@@ -665,12 +674,15 @@ class K8sApi:
             if sub == 'status':
                 body = dict(old, status=body.get('status', {}), metadata=dict(old['metadata'], **{
                     'resourceVersion': body.get('metadata', {}).get('resourceVersion', old['metadata']['resourceVersion'])}))
-            return 200, self._write(plural, namespace, name, body, old=old, dry_run=dry_run)
+            return 200, self._write(plural, namespace, name, body, old=old, dry_run=dry_run, status_write=sub == 'status')
         if method == 'PATCH':
             if old is None:
                 return 201, self._write(plural, namespace, name, self._apply_patch({}, body, content_type), dry_run=dry_run)
             new = self._apply_patch(old, body, content_type)
-            return 200, self._write(plural, namespace, name, new, old=old, dry_run=dry_run)
+            if sub == 'status' and plural in _KEEP_STATUS:
+                new = dict(old, status=new.get('status', {}), metadata=dict(old['metadata'], resourceVersion=(
+                    new.get('metadata') or {}).get('resourceVersion', old['metadata']['resourceVersion'])))
+            return 200, self._write(plural, namespace, name, new, old=old, dry_run=dry_run, status_write=sub == 'status')
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
 
     @staticmethod

@@ -8,15 +8,31 @@ while a pod of the stand-in Deployment runs (read in-process from a
 ``K8sApi``; a Terminating pod still runs), so tests can show why the
 controller must be paused, and paused until its pods are really gone.
 
-The model is the listeners' rules when the reconciler is created: the rules
-carrying the controller's ``ingress.k8s.aws/stack`` tag when any rule does,
-else every non-default rule (identified by its ARN at snapshot time).
+Two modes:
+
+- snapshot (the default): the model is the listeners' rules when the
+  reconciler is created: the rules carrying the controller's
+  ``ingress.k8s.aws/stack`` tag when any rule does, else every non-default
+  rule (identified by its ARN at snapshot time);
+- Ingress (``ingress_stack='namespace/name'`` or an IngressGroup name): the
+  model is built, on every pass, from the Ingresses the ``K8sApi`` holds
+  now, as the real controller builds it (``tests.sandbox.ingress_model``):
+  rules 1..N per listener port, its tags, the listener's default action. A
+  listener whose port no Ingress of the stack listens on loses its rules.
+  An Ingress the controller would refuse changes nothing; the error is in
+  ``errors``. After a pass it writes the ALB's DNS name into the members'
+  ``status.loadBalancer`` (only when it differs).
+
+``stop_acting()`` makes a running controller do nothing (crash-looping,
+webhook down, the Ingress rejected) until ``resume_acting()``.
 """
 import json
 import threading
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.sandbox.ingress_model import IngressModelError, listener_rules, stack_members
 
 STACK_TAG = 'ingress.k8s.aws/stack'
 CONTROLLER_SELECTOR = 'app.kubernetes.io/name=aws-load-balancer-controller'
@@ -79,11 +95,17 @@ class LbcReconciler:
     decides when the controller acts. ``passes`` counts reconciles done,
     ``ticks`` every loop (also idle ones, with the controller at zero);
     ``changes`` records each write as (operation, listener_arn, priority);
-    ``errors`` AWS errors seen.
+    ``errors`` AWS errors (and, in Ingress mode, Ingresses it would refuse).
+
+    Ingress mode: ``ingress_stack`` (group name or ``namespace/name``),
+    ``target_groups`` (``namespace/service[:port]`` -> ARN, for plain
+    service backends; ``seed_ingress`` returns it), ``cluster_name`` and
+    ``ingress_class`` as the controller's flags say.
     """
 
     def __init__(self, api, endpoint_url=None, listener_arns=(), interval=1.0, selector=CONTROLLER_SELECTOR,
-                 namespace=None, region='us-east-1', elbv2=None):
+                 namespace=None, region='us-east-1', elbv2=None, ingress_stack=None, target_groups=None,
+                 cluster_name='sandbox', ingress_class='alb'):
         self.api = api
         self.elbv2 = elbv2 or boto3.client('elbv2', region_name=region, endpoint_url=endpoint_url,
                                            aws_access_key_id='testing', aws_secret_access_key='testing')
@@ -100,7 +122,27 @@ class LbcReconciler:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = None
-        self.model = {arn: self._snapshot(arn) for arn in self.listener_arns}
+        self.acting = True
+        self.ingress_stack = ingress_stack
+        self.target_groups = dict(target_groups or {})
+        self.cluster_name = cluster_name
+        self.ingress_class = ingress_class
+        self._ports = {}
+        if ingress_stack is None:
+            self.model = {arn: self._snapshot(arn) for arn in self.listener_arns}
+        else:
+            self.model = None
+
+    @property
+    def ingress_mode(self):
+        return self.ingress_stack is not None
+
+    def stop_acting(self):
+        """The controller runs but does nothing (a crash loop, a rejected Ingress): ticks are idle."""
+        self.acting = False
+
+    def resume_acting(self):
+        self.acting = True
 
     # ---- AWS reads -------------------------------------------------------
     def _rules(self, listener_arn):
@@ -138,8 +180,56 @@ class LbcReconciler:
     # ---- one reconcile ---------------------------------------------------
     def reconcile_once(self):
         """One pass over every listener, whatever the controller's replicas."""
+        if self.ingress_mode:
+            self._reconcile_ingresses()
+            return
         for listener_arn in self.listener_arns:
             self._reconcile_listener(listener_arn, self.model[listener_arn])
+
+    def ingress_model(self):
+        """{listener_arn: {'default_actions', 'rules': {priority: {conditions, actions, tags}}}} from the Ingresses now.
+
+        Raises IngressModelError when the controller would refuse the stack.
+        """
+        by_port = listener_rules(self.api.list('ingresses'), self.ingress_stack, self.target_groups,
+                                 self.cluster_name, self.ingress_class)
+        model = {}
+        for listener_arn in self.listener_arns:
+            port = self._port_of(listener_arn)
+            wanted = by_port.get(port)
+            if wanted is None:
+                model[listener_arn] = {'default_actions': None, 'rules': {}}
+                continue
+            model[listener_arn] = {
+                'default_actions': normalize_actions(wanted['default_actions']),
+                'rules': {r['priority']: {'conditions': normalize_conditions(r['conditions']),
+                                          'actions': normalize_actions(r['actions']), 'tags': r['tags']}
+                          for r in wanted['rules']}}
+        return model
+
+    def _port_of(self, listener_arn):
+        if listener_arn not in self._ports:
+            listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])['Listeners'][0]
+            self._ports[listener_arn] = (listener['Port'], listener['LoadBalancerArn'])
+        return self._ports[listener_arn][0]
+
+    def _reconcile_ingresses(self):
+        model = self.ingress_model()
+        for listener_arn in self.listener_arns:
+            self._reconcile_listener(listener_arn, model[listener_arn])
+        self._publish_status()
+
+    def _publish_status(self):
+        """The ALB's DNS name in each member's status.loadBalancer, as the controller reports it."""
+        lb_arns = sorted({self._ports[arn][1] for arn in self.listener_arns})
+        if not lb_arns:
+            return
+        hostname = self.elbv2.describe_load_balancers(LoadBalancerArns=lb_arns[:1])['LoadBalancers'][0]['DNSName']
+        wanted = {'loadBalancer': {'ingress': [{'hostname': hostname}]}}
+        for ing in stack_members(self.api.list('ingresses'), self.ingress_stack, self.ingress_class):
+            if (ing.get('status') or {}).get('loadBalancer') != wanted['loadBalancer']:
+                meta = ing['metadata']
+                self.api.patch('ingresses', meta['name'], {'status': wanted}, meta['namespace'])
 
     def _reconcile_listener(self, listener_arn, model):
         wanted = model['rules']
@@ -162,6 +252,8 @@ class LbcReconciler:
                 self.changes.append(('modify', listener_arn, priority))
             if want['tags'] and STACK_TAG in want['tags']:
                 self._reconcile_tags(have['RuleArn'], want['tags'], listener_arn, priority)
+        if model['default_actions'] is None:
+            return
         listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])['Listeners'][0]
         if not _same(normalize_actions(listener['DefaultActions']), model['default_actions']):
             self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=model['default_actions'])
@@ -195,10 +287,10 @@ class LbcReconciler:
             self._started_ticks += 1
         active = False
         try:
-            active = self.controller_running()
+            active = self.acting and self.controller_running()
             if active:
                 self.reconcile_once()
-        except (BotoCoreError, ClientError) as exc:
+        except (BotoCoreError, ClientError, IngressModelError) as exc:
             self.errors.append(exc)
         finally:
             with self._cond:

@@ -13,20 +13,30 @@ from tests.sandbox.dataplane import DataPlane
 from tests.sandbox.k8s_api import K8sApi
 from tests.sandbox.lbc_reconciler import LbcReconciler
 from tests.sandbox.sample_app import SampleApp
-from tests.sandbox.seed import seed_assets, seed_site
+from tests.sandbox.seed import seed_assets, seed_ingress, seed_site
 
 CLUSTER = 'sandbox'
 OFFICE_CIDR = '127.0.0.2/32'
 
 
 class Sandbox:
-    """Start with ``start()`` (or ``with Sandbox() as sb``); ``env()`` feeds inventories/local."""
+    """Start with ``start()`` (or ``with Sandbox() as sb``); ``env()`` feeds inventories/local.
 
-    def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None):
+    ``ingress=True`` also seeds each site's Ingress (``seed_ingress``, kept in
+    ``ingresses``) and, with ``controller``, runs the controller in Ingress
+    mode: one reconciler per site (``reconcilers``; ``reconciler`` is the
+    first one) building the rules from the Ingresses.
+    """
+
+    def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None,
+                 ingress=False):
         self.site_names = list(site_names)
         self.pod_delay = pod_delay
         self.controller = controller
         self.controller_interval = controller_interval
+        self.ingress = ingress
+        self.ingresses = []
+        self.reconcilers = []
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='sorrypage-sandbox-')
         self.moto = self.proxy = self.kube = self.app = self.reconciler = None
@@ -51,16 +61,25 @@ class Sandbox:
         self.kube = K8sApi(pod_delay=self.pod_delay).start()
         self.kube.seed_lbc(cluster_name=CLUSTER)
         self.kube.write_kubeconfig(self.kubeconfig)
+        if self.ingress:
+            self.ingresses = [seed_ingress(self.kube, site) for site in self.sites]
         self.app = SampleApp().start()
         elbv2 = self.moto.client('elbv2')
         # Rule changes show at once; a test that needs a real ALB's propagation lag holds it
         # (self.dataplane.hold_propagation) and says when it ends.
         self.dataplane = DataPlane(elbv2, [s['load_balancer_arn'] for s in self.sites], self.app.url,
                                    refresh_interval=0.05).start()
-        if self.controller:
+        if self.controller and self.ingress:
+            for site, seeded in zip(self.sites, self.ingresses):
+                self.reconcilers.append(LbcReconciler(
+                    self.kube, elbv2=elbv2, listener_arns=list(site['listeners'].values()), interval=self.controller_interval,
+                    ingress_stack=seeded['stack'], target_groups=seeded['target_groups'], cluster_name=CLUSTER).start())
+            self.reconciler = self.reconcilers[0]
+        elif self.controller:
             listeners = [arn for s in self.sites for arn in s['listeners'].values()]
             self.reconciler = LbcReconciler(self.kube, elbv2=elbv2, listener_arns=listeners,
                                             interval=self.controller_interval).start()
+            self.reconcilers = [self.reconciler]
 
     def url_for(self, port=80, site=0):
         return self.dataplane.url_for(port, self.sites[site]['load_balancer_arn'])
@@ -85,7 +104,7 @@ class Sandbox:
         }
 
     def stop(self):
-        for part in (self.reconciler, self.dataplane, self.app, self.kube, self.proxy, self.moto):
+        for part in (self.reconcilers or [self.reconciler]) + [self.dataplane, self.app, self.kube, self.proxy, self.moto]:
             if part is not None:
                 part.stop()
         if self._own_workdir:

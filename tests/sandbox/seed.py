@@ -3,10 +3,13 @@
 ``seed_site`` builds an ALB shaped like one the AWS Load Balancer Controller
 manages from Ingresses: its tags, rules numbered from 1 on every listener,
 host-header + path-pattern conditions for two products on one ALB, a fixed
-404 as the default action, HTTP and HTTPS listeners. ``seed_assets`` makes the
-assets bucket and a CloudFront distribution in front of it.
+404 as the default action, HTTP and HTTPS listeners. ``seed_ingress`` puts in
+the stand-in Kubernetes API the Ingress(es) the controller would have built
+those rules from (for the Ingress mode of ``LbcReconciler``). ``seed_assets``
+makes the assets bucket and a CloudFront distribution in front of it.
 """
 import hashlib
+import json
 
 REGION = 'us-east-1'
 DEFAULT_HOSTS = ('shop.example.test', 'blog.example.test')
@@ -36,16 +39,18 @@ def _server_certificate(iam, name):
 
 
 def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', controller_managed=True,
-              https=True, redirect_http=False, ip_address_type='ipv4'):
+              https=True, redirect_http=False, ip_address_type='ipv4', ingress_group=None):
     """Create one site (one ALB) and return what tests and inventories need.
 
     ``aws`` is a MotoServer (anything with ``client(service)``). Two products
     share the ALB by host name: ``hosts[0]`` has ``/api/*`` and ``/*`` rules
-    (two target groups), ``hosts[1]`` one ``/*`` rule.
+    (two target groups), ``hosts[1]`` one ``/*`` rule. The controller's stack
+    is the Ingress ``<name>/main`` (no group), or the IngressGroup
+    ``ingress_group`` when given.
     """
     elbv2, ec2 = aws.client('elbv2'), aws.client('ec2')
     vpc, subnets, sg = _network(ec2, name)
-    stack = '%s/main' % name
+    stack = ingress_group or '%s/main' % name
     sfx = _suffix(cluster_name, stack)
     lb_name = ('k8s-%s-main-%s' % (name, sfx))[:32] if controller_managed else ('%s-alb' % name)[:32]
 
@@ -114,7 +119,64 @@ def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', con
         'hosts': list(hosts),
         'cluster_name': cluster_name if controller_managed else None,
         'controller_managed': controller_managed,
+        'stack': stack if controller_managed else None,
+        'https': https,
+        'redirect_http': redirect_http,
     }
+
+
+def _path(path, service):
+    return {'path': path, 'pathType': 'ImplementationSpecific',
+            'backend': {'service': {'name': service, 'port': {'number': 80}}}}
+
+
+def seed_ingress(api, site, ingress_class='alb'):
+    """The Ingress(es) the controller built ``site``'s rules from, in the stand-in API ``api`` (a K8sApi).
+
+    Without a group (the stack ``<namespace>/<name>``): one Ingress with
+    ``spec.rules`` hosts[0] (``/api/*``, ``/*``) then hosts[1] (``/*``). With
+    an IngressGroup: one Ingress per host in namespace ``site['name']``,
+    ``group.order`` 1 and 2. Paths are ImplementationSpecific, so the path
+    patterns are the seeded ones exactly; backends are Services named like
+    the target groups (also created, port 80). Returns ``{'stack',
+    'ingresses': ['ns/name', ...], 'target_groups': {'ns/service': arn}}``,
+    what ``LbcReconciler(ingress_stack=..., target_groups=...)`` takes.
+    """
+    if not site.get('controller_managed'):
+        raise ValueError('site %s is not controller-managed: no Ingress builds its rules' % site['name'])
+    stack = site['stack']
+    namespace = stack.split('/')[0] if '/' in stack else site['name']
+    if not api.get('namespaces', namespace):
+        api.create({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': namespace}})
+    product_a, product_b = site['hosts'][0].split('.')[0], site['hosts'][1].split('.')[0]
+    services = ['%s-api' % product_a, '%s-web' % product_a, '%s-web' % product_b]
+    for service in services:
+        if not api.get('services', service, namespace):
+            api.create({'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': service, 'namespace': namespace},
+                        'spec': {'type': 'ClusterIP', 'selector': {'app': service},
+                                 'ports': [{'name': 'http', 'port': 80, 'targetPort': 8080}]}})
+    ports = [{'HTTP': 80}] + ([{'HTTPS': 443}] if site.get('https', True) else [])
+    base = {'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/target-type': 'ip',
+            'alb.ingress.kubernetes.io/listen-ports': json.dumps(ports)}
+    if site.get('redirect_http'):
+        base['alb.ingress.kubernetes.io/ssl-redirect'] = '443'
+    rules = [{'host': site['hosts'][0], 'http': {'paths': [_path('/api/*', services[0]), _path('/*', services[1])]}},
+             {'host': site['hosts'][1], 'http': {'paths': [_path('/*', services[2])]}}]
+    if '/' in stack:
+        shaped = [(stack.split('/')[1], base, rules)]
+    else:
+        shaped = [('%s-%s' % (site['name'], product), dict(base, **{
+            'alb.ingress.kubernetes.io/group.name': stack, 'alb.ingress.kubernetes.io/group.order': str(order)}), [rule])
+            for order, (product, rule) in enumerate(zip((product_a, product_b), rules), start=1)]
+    names = []
+    for ing_name, annotations, ing_rules in shaped:
+        api.create({'apiVersion': 'networking.k8s.io/v1', 'kind': 'Ingress', 'metadata': {
+            'name': ing_name, 'namespace': namespace, 'annotations': annotations},
+            'spec': {'ingressClassName': ingress_class, 'rules': ing_rules},
+            'status': {'loadBalancer': {'ingress': [{'hostname': site['dns_name']}]}}})
+        names.append('%s/%s' % (namespace, ing_name))
+    return {'stack': stack, 'ingresses': names,
+            'target_groups': {'%s/%s' % (namespace, svc): site['target_groups'][svc] for svc in services}}
 
 
 def seed_assets(aws, bucket='sorrypage-assets', prefix='sorry/'):
