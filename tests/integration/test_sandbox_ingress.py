@@ -349,6 +349,13 @@ def test_rules_it_does_not_own_go_and_the_model_is_reread_every_tick(moto, kube)
     reconciler.tick()
     assert snapshot_listener(elbv2, listener) == before and len(reconciler.changes) == 1
     assert 'listen-ports' in str(reconciler.errors[-1]) and '%s/main' % site['name'] in str(reconciler.errors[-1])
+    # ... and says it on the Ingress, as a Warning Event (read with the real client); again: counted, not repeated.
+    core = k8s_client.CoreV1Api(k8s_config.new_client_from_config(config_file=kube.kubeconfig))
+    reconciler.tick()
+    events = core.list_namespaced_event(site['name'], field_selector='involvedObject.name=main,involvedObject.kind=Ingress').items
+    assert [(e.type, e.reason, e.count) for e in events] == [('Warning', 'FailedBuildModel', 2)]
+    assert events[0].message.startswith('Failed build model due to Ingress %s/main: listen-ports' % site['name'])
+    assert core.list_namespaced_event(site['name'], field_selector='involvedObject.name=other').items == []
 
     # The Ingress gone: its rules go.
     kube.delete('ingresses', 'main', site['name'])

@@ -113,11 +113,15 @@ def group_order(ing):
     return order
 
 
+def in_stack(ingresses, stack, ingress_class_name='alb'):
+    """The Ingresses of ``stack`` as listed (never raises: for reporting on a stack the model refuses)."""
+    return [i for i in ingresses if stack_of(i) == stack and ingress_class(i) == ingress_class_name
+            and not i['metadata'].get('deletionTimestamp')]
+
+
 def stack_members(ingresses, stack, ingress_class_name='alb'):
     """The Ingresses of ``stack``, in the controller's order (group.order, then namespace/name)."""
-    members = [i for i in ingresses if stack_of(i) == stack and ingress_class(i) == ingress_class_name
-               and not i['metadata'].get('deletionTimestamp')]
-    return sorted(members, key=lambda i: (group_order(i), _name(i)))
+    return sorted(in_stack(ingresses, stack, ingress_class_name), key=lambda i: (group_order(i), _name(i)))
 
 
 def listen_ports(ing):

@@ -39,6 +39,7 @@ RESOURCES = {
     'deployments': ('apps', 'v1', 'Deployment', True, ['deploy']),
     'ingresses': ('networking.k8s.io', 'v1', 'Ingress', True, ['ing']),
     'ingressclasses': ('networking.k8s.io', 'v1', 'IngressClass', False, []),
+    'events': ('', 'v1', 'Event', True, ['ev']),
     'mutatingwebhookconfigurations': ('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', False, []),
     'validatingwebhookconfigurations': ('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', False, []),
 }
@@ -188,14 +189,24 @@ def labels_match(labels, reqs):
     return True
 
 
+_FIELDS = ('metadata.name', 'metadata.namespace', 'involvedObject.kind', 'involvedObject.name',
+           'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type')   # the last six: Events'
+
+
+def _field_value(obj, dotted):
+    for part in dotted.split('.'):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
 def _field_filter(text):
     checks = []
     for part in filter(None, (text or '').split(',')):
         match = re.match(r'^([a-zA-Z.]+)(==|=|!=)(.*)$', part)
-        if not match or match.group(1) not in ('metadata.name', 'metadata.namespace'):
+        if not match or match.group(1) not in _FIELDS:
             raise ApiError(400, 'BadRequest', 'field label not supported: %s' % part.split('=')[0].rstrip('!'))
-        checks.append((match.group(1).split('.')[1], match.group(2) == '!=', match.group(3)))
-    return lambda obj: all((obj['metadata'].get(f) == v) != neg for f, neg, v in checks)
+        checks.append((match.group(1), match.group(2) == '!=', match.group(3)))
+    return lambda obj: all((_field_value(obj, f) == v) != neg for f, neg, v in checks)
 
 
 def _template_hash(template):
@@ -362,6 +373,21 @@ class K8sApi:
     def delete(self, plural, name, namespace=None):
         with self._lock:
             self._delete(plural, namespace or '', name)
+
+    def record_event(self, obj, reason, message, event_type='Warning', component='ingress'):
+        """An Event about ``obj`` as a controller records it; the same reason and message again counts up."""
+        meta = obj['metadata']
+        name = '%s.%s' % (meta['name'], hashlib.sha256(('%s/%s' % (reason, message)).encode()).hexdigest()[:16])
+        with self._lock:
+            old = self.get('events', name, meta['namespace'])
+            if old is not None:
+                return self.patch('events', name, {'count': old.get('count', 1) + 1, 'lastTimestamp': _now()},
+                                  meta['namespace'])
+            return self.create({'apiVersion': 'v1', 'kind': 'Event', 'metadata': {'name': name, 'namespace': meta['namespace']},
+                                'involvedObject': {'apiVersion': obj.get('apiVersion'), 'kind': obj.get('kind'),
+                                                   'name': meta['name'], 'namespace': meta['namespace'], 'uid': meta.get('uid')},
+                                'reason': reason, 'message': message, 'type': event_type, 'count': 1,
+                                'source': {'component': component}, 'firstTimestamp': _now(), 'lastTimestamp': _now()})
 
     def controller_available_replicas(self, selector='app.kubernetes.io/name=' + LBC_NAME, namespace=None):
         """Sum of status.availableReplicas of the Deployments matching ``selector``."""

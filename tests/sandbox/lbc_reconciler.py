@@ -20,7 +20,8 @@ Two modes:
   rules 1..N per listener port, its tags, the listener's default action. A
   listener whose port no Ingress of the stack listens on loses its rules.
   An Ingress the controller would refuse changes nothing; the error is in
-  ``errors``. After a pass it writes the ALB's DNS name into the members'
+  ``errors`` and, as the controller does, in a Warning Event
+  ``FailedBuildModel`` on each Ingress of the stack. After a pass it writes the ALB's DNS name into the members'
   ``status.loadBalancer`` (only when it differs).
 
 ``stop_acting()`` makes a running controller do nothing (crash-looping,
@@ -32,7 +33,7 @@ import threading
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.sandbox.ingress_model import IngressModelError, listener_rules, stack_members
+from tests.sandbox.ingress_model import IngressModelError, in_stack, listener_rules, stack_members
 
 STACK_TAG = 'ingress.k8s.aws/stack'
 CONTROLLER_SELECTOR = 'app.kubernetes.io/name=aws-load-balancer-controller'
@@ -214,7 +215,12 @@ class LbcReconciler:
         return self._ports[listener_arn][0]
 
     def _reconcile_ingresses(self):
-        model = self.ingress_model()
+        try:
+            model = self.ingress_model()
+        except IngressModelError as exc:
+            for ing in in_stack(self.api.list('ingresses'), self.ingress_stack, self.ingress_class):
+                self.api.record_event(ing, 'FailedBuildModel', 'Failed build model due to %s' % exc)
+            raise
         for listener_arn in self.listener_arns:
             self._reconcile_listener(listener_arn, model[listener_arn])
         self._publish_status()
