@@ -1,0 +1,267 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: ingress_sorry
+short_description: Put the Sorry page in front through the Ingress, so the AWS Load Balancer Controller programs the ALB
+version_added: 0.2.0
+description:
+  - The Kubernetes side of the Ingress driver, for normal times (the controller running). It writes into the Ingresses of
+    one ALB what makes the controller itself put the Sorry page in front - a fixed-response action on C(/*) for each host,
+    after bypass paths that forward internal users (source IPs, HTTP headers) to the application's own target groups.
+    It does not wait for the ALB; read the listener back to know the controller has acted.
+  - The Ingresses are those of O(stack), the ALB's C(ingress.k8s.aws/stack) tag, or O(ingresses).
+  - An explicit IngressGroup (C(alb.ingress.kubernetes.io/group.name)) - no Ingress of the user's is touched. Our own
+    Ingress, C(<name_prefix>-maintenance), joins the group with C(group.order) C(-1000) and the group's class, listen-ports
+    and certificate-arn. It is created in the namespace of the group's first member in the controller's order
+    (C(group.order), then namespace/name), where the team owning the group's first rules can write; once it exists it is
+    kept where it is.
+  - An Ingress without a group - edited in place with one JSON patch per change - our C(spec.rules) entries go first, our
+    prefix-named C(actions.*) and C(conditions.*) annotations beside the user's, and the annotation
+    C(sorrypage.aws/ingress-edit) records what was added, so O(state=absent) takes out exactly that.
+  - Every write carries the resourceVersion just read. A write answered 409 Conflict, or 422 when the Ingress has moved on
+    since it was read, is re-read and re-planned, at most 3 times; then the module fails saying so.
+  - Bad input (a body over 1024 characters, a bad CIDR or header, a member already at C(group.order) C(-1000), an Ingress
+    with C(use-regex-path-match)) fails before any write, naming the input and the limit.
+  - Header values of a bypass are secrets. They are in the C(conditions.*) annotations (where the controller reads them)
+    and nowhere in the result, the diff or a message.
+author:
+  - sorrypage.aws maintainers (@sorrypage)
+options:
+  state:
+    description:
+      - C(present) puts the bypass and the Sorry page in. A rerun with the same input writes nothing.
+      - C(sorry_absent) takes the Sorry path out and keeps the bypass, the first half of C(off) (so no internal user sees
+        the page while the controller rewrites the rules one at a time).
+      - C(absent) takes out everything of ours.
+      - C(status) only reads - the drift of our edit per Ingress and whether our own Ingress is there.
+    type: str
+    choices: [present, sorry_absent, absent, status]
+    default: present
+  stack:
+    description:
+      - The value of the ALB's C(ingress.k8s.aws/stack) tag - an IngressGroup name, or C(namespace/name) of an Ingress
+        without a group.
+      - Exactly one of O(stack) and O(ingresses) is required.
+    type: str
+  ingresses:
+    description:
+      - The Ingresses of the ALB as C(namespace/name), instead of O(stack). All in one IngressGroup, or none in a group.
+    type: list
+    elements: str
+  sets:
+    description:
+      - The pages, one per set of hosts. Required with O(state=present).
+    type: list
+    elements: dict
+    suboptions:
+      hosts:
+        description: The hosts of this page; empty for every host.
+        type: list
+        elements: str
+      body:
+        description: The page, at most 1024 characters as the ALB counts them.
+        type: str
+        required: true
+      source_ips:
+        description: CIDRs that bypass the page.
+        type: list
+        elements: str
+      allow_any_source:
+        description: Allow C(0.0.0.0/0) or C(::/0) in O(sets[].source_ips).
+        type: bool
+        default: false
+      http_headers:
+        description: HTTP headers that bypass the page (any one of the values).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: The header's name.
+            type: str
+            required: true
+          values:
+            description: The values, secrets - never shown.
+            type: list
+            elements: str
+            required: true
+      target_groups:
+        description:
+          - The target groups the host's rules forward to, read from the ALB (at most 5) - ARNs, or dicts with C(arn)
+            and C(weight) (0 to 999). Required with a bypass. The bypass forwards there by ARN, never by service name.
+        type: list
+        elements: raw
+  name_prefix:
+    description:
+      - Prefix of our action names and of our own Ingress's name, a DNS-1035 label.
+    type: str
+    default: sorrypage
+attributes:
+  check_mode:
+    support: full
+    description: Plans from the Ingresses as read and returns what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Before and after of every Ingress written, header values redacted.
+notes:
+  - "RBAC: get, list (all namespaces for an IngressGroup) and patch Ingresses; create and delete them in the group's
+    namespace for an IngressGroup."
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+"""
+
+EXAMPLES = r"""
+- name: Sorry page on through the Ingress of the shop (an Ingress without a group)
+  sorrypage.aws.ingress_sorry:
+    stack: shop/web
+    state: present
+    sets:
+      - hosts: [shop.example.com]
+        body: "{{ lookup('file', 'sorry.html') }}"
+        source_ips: [10.0.0.0/8]
+        http_headers:
+          - name: X-Sorry-Bypass
+            values: ["{{ vault_bypass_token }}"]
+        target_groups:
+          - arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef
+  register: ingress
+
+- name: Off, first half - the Sorry path goes, the bypass stays
+  sorrypage.aws.ingress_sorry:
+    stack: shop/web
+    state: sorry_absent
+
+- name: Off, second half (after the ALB no longer answers with the page)
+  sorrypage.aws.ingress_sorry:
+    stack: shop/web
+    state: absent
+
+- name: What is in the Ingresses of an IngressGroup, and has a helm upgrade taken it out
+  sorrypage.aws.ingress_sorry:
+    stack: shop
+    state: status
+"""
+
+RETURN = r"""
+changed:
+  description: Whether an Ingress was (or, in check mode, would be) written.
+  returned: always
+  type: bool
+shape:
+  description: C(group) (our own Ingress in an IngressGroup) or C(in_place) (an Ingress without a group, edited).
+  returned: success
+  type: str
+  sample: in_place
+group:
+  description: The IngressGroup's name, or null.
+  returned: success
+  type: str
+ingresses:
+  description: C(namespace/name) of every Ingress written (or that would be, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [shop/web]
+patches:
+  description:
+    - What was (or would be) written, in order, header values redacted - C(ingress), C(action) (C(patch), C(create),
+      C(update) or C(delete)), and C(patch) (the JSON patch) or C(manifest) (our Ingress as created).
+  returned: success
+  type: list
+  elements: dict
+drift:
+  description:
+    - Per Ingress holding our edit, what of it is no longer there (C(drifted), C(missing_rules), C(missing_annotations),
+      C(changed_annotations), C(not_first)); null for an Ingress without our record.
+  returned: success
+  type: dict
+record:
+  description: Per Ingress, our record annotation after the step (what we added, annotations by hash), or null.
+  returned: success
+  type: dict
+our_ingress:
+  description: C(namespace/name) of our own Ingress in the group after the step, or null.
+  returned: success
+  type: str
+maintenance:
+  description: What the records say is in force after the step - C(on), C(bypass_only) or C(off).
+  returned: success
+  type: str
+  sample: on
+conflicts:
+  description: How many writes met a newer Ingress and were re-read and re-planned.
+  returned: success
+  type: int
+message:
+  description: One sentence for the summary.
+  returned: success
+  type: str
+"""
+
+import copy
+import os
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_edit
+from ansible_collections.sorrypage.aws.plugins.module_utils._ingress_plan import DEFAULT_NAME_PREFIX
+from ansible_collections.sorrypage.aws.plugins.module_utils._k8s_api import ClusterApi
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        state=dict(type='str', default='present', choices=list(_ingress_edit.STATES)),
+        stack=dict(type='str'),
+        ingresses=dict(type='list', elements='str'),
+        sets=dict(type='list', elements='dict', options=dict(
+            hosts=dict(type='list', elements='str'),
+            body=dict(type='str', required=True),
+            source_ips=dict(type='list', elements='str'),
+            allow_any_source=dict(type='bool', default=False),
+            http_headers=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                values=dict(type='list', elements='str', required=True, no_log=True),
+            )),
+            target_groups=dict(type='list', elements='raw'),
+        )),
+        name_prefix=dict(type='str', default=DEFAULT_NAME_PREFIX),
+    )
+    return spec
+
+
+def where(params):
+    """Which cluster, in the words of the messages (the kubeconfig option is no_log: only a path from the environment)."""
+    context = params.get('context') or os.environ.get('K8S_AUTH_CONTEXT')
+    text = ('context %s' % context) if context else 'the current kube context'
+    if not params.get('kubeconfig') and os.environ.get('K8S_AUTH_KUBECONFIG'):
+        text += ' of %s' % os.environ['K8S_AUTH_KUBECONFIG']
+    return text
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True,
+                              mutually_exclusive=[('stack', 'ingresses')], required_one_of=[('stack', 'ingresses')],
+                              required_if=[('state', 'present', ['sets'])])
+    params = module.params
+    ctx = _ingress_edit.Context(state=params['state'], stack=params['stack'], ingresses=params['ingresses'],
+                                sets=params['sets'], name_prefix=params['name_prefix'], check_mode=module.check_mode,
+                                diff=module._diff, where=where(params))
+    result, diff, failure = _ingress_edit.run(lambda: ClusterApi(get_api_client(module=module)), ctx)
+    if failure:
+        module.fail_json(msg=failure)
+    if diff is not None:
+        result['diff'] = diff
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

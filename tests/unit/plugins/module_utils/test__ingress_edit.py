@@ -1,0 +1,439 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_edit as edit
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan as plan
+
+TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef'
+SECRET = 'hunter2-very-secret'
+BODY = '<h1>Back soon</h1>'
+A = 'alb.ingress.kubernetes.io/'
+SETS = [{'hosts': ['shop.example.com'], 'body': BODY, 'source_ips': ['10.0.0.0/8'],
+         'http_headers': [{'name': 'X-Bypass', 'values': [SECRET]}], 'target_groups': [TG]}]
+
+
+class ApiException(Exception):
+    def __init__(self, status, reason='', message=''):
+        super(ApiException, self).__init__('(%s) %s' % (status, reason))
+        self.status, self.reason = status, reason
+        self.body = json.dumps({'message': message}) if message else None
+
+
+class FakeApi:
+    """Ingresses as plain dicts, keyed namespace/name; JSON patches applied as the API server does
+    (a failed ``test`` is a 422). ``conflicts``: write numbers (1-based) answered 409;
+    ``before_write``: {write number: hook(api)} run before that write (someone else's edit)."""
+
+    def __init__(self, ingresses=()):
+        self.objects = {}
+        self.rv = 100
+        for ing in ingresses:
+            self.put(ing)
+        self.writes = []
+        self.conflicts = set()
+        self.before_write = {}
+        self.refuse = {}
+        self.fail_list = None
+
+    def put(self, ing):
+        ing = copy.deepcopy(ing)
+        self.rv += 1
+        ing['metadata']['resourceVersion'] = str(self.rv)
+        self.objects[plan.ingress_key(ing)] = ing
+        return copy.deepcopy(ing)
+
+    def _write(self, kind, key):
+        number = len(self.writes) + 1
+        self.writes.append((kind, key))
+        hook = self.before_write.pop(number, None)
+        if hook:
+            hook(self)
+        if number in self.conflicts:
+            raise ApiException(409, 'Conflict', 'Operation cannot be fulfilled on ingresses "%s"' % key)
+        if number in self.refuse:
+            raise self.refuse[number]
+
+    def list_ingresses(self, namespace=None):
+        if self.fail_list:
+            raise self.fail_list
+        return [copy.deepcopy(i) for k, i in sorted(self.objects.items()) if namespace in (None, k.split('/')[0])]
+
+    def get_ingress(self, namespace, name):
+        found = self.objects.get('%s/%s' % (namespace, name))
+        return copy.deepcopy(found) if found else None
+
+    def patch_ingress(self, namespace, name, ops):
+        key = '%s/%s' % (namespace, name)
+        self._write('patch', key)
+        try:
+            new = edit.apply_patch(self.objects[key], ops)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ApiException(422, 'Invalid', 'the server rejected our request due to an error in our request: %s' % exc)
+        return self.put(new)
+
+    def create_ingress(self, namespace, manifest):
+        key = '%s/%s' % (namespace, manifest['metadata']['name'])
+        self._write('create', key)
+        if key in self.objects:
+            raise ApiException(409, 'AlreadyExists', 'ingresses "%s" already exists' % key)
+        return self.put(manifest)
+
+    def delete_ingress(self, namespace, name, resource_version=None):
+        key = '%s/%s' % (namespace, name)
+        self._write('delete', key)
+        if key not in self.objects:
+            return False
+        if resource_version and self.objects[key]['metadata']['resourceVersion'] != resource_version:
+            raise ApiException(409, 'Conflict', 'the ResourceVersion in the precondition does not match')
+        del self.objects[key]
+        return True
+
+
+def ingress(name='web', namespace='shop', annotations=None, rules=None):
+    meta = {'name': name, 'namespace': namespace, 'resourceVersion': '1'}
+    if annotations is not None:
+        meta['annotations'] = annotations
+    return {'apiVersion': 'networking.k8s.io/v1', 'kind': 'Ingress', 'metadata': meta,
+            'spec': {'ingressClassName': 'alb', 'rules': rules if rules is not None else [
+                {'host': 'shop.example.com', 'http': {'paths': [
+                    {'path': '/', 'pathType': 'Prefix',
+                     'backend': {'service': {'name': name, 'port': {'number': 80}}}}]}}]}}
+
+
+def member(name, namespace, order=None, group='shop'):
+    annotations = {A + 'group.name': group, A + 'listen-ports': '[{"HTTP": 80}]'}
+    if order is not None:
+        annotations[A + 'group.order'] = str(order)
+    return ingress(name, namespace, annotations=annotations)
+
+
+def run(api, state='present', sets=None, **kwargs):
+    kwargs.setdefault('stack', 'shop/web' if 'ingresses' not in kwargs else None)
+    ctx = edit.Context(state, sets=(sets or SETS) if state == 'present' else None, **kwargs)
+    result, diff, failure = edit.run(lambda: api, ctx)
+    blob = json.dumps([result, diff, failure])
+    assert SECRET not in blob  # never a header value, anywhere
+    return result, diff, failure
+
+
+def ok(api, state='present', **kwargs):
+    result, diff, failure = run(api, state, **kwargs)
+    assert failure is None, failure
+    return result, diff
+
+
+def without_rv(ing):
+    ing = copy.deepcopy(ing)
+    del ing['metadata']['resourceVersion']
+    return ing
+
+
+# ------------------------------------------------------------ in place
+
+def test_present_in_place_puts_our_entry_first_then_rerun_writes_nothing():
+    api = FakeApi([ingress()])
+    result, _diff = ok(api)
+    assert result['changed'] is True and result['shape'] == 'in_place' and result['ingresses'] == ['shop/web']
+    assert api.writes == [('patch', 'shop/web')]
+    web = api.objects['shop/web']
+    names = [p['backend']['service']['name'] for p in web['spec']['rules'][0]['http']['paths']]
+    assert names == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry']
+    assert web['spec']['rules'][1]['http']['paths'][0]['backend']['service']['name'] == 'web'
+    assert SECRET in web['metadata']['annotations'][A + 'conditions.sorrypage-h0-bypass1']  # the controller needs it
+    assert result['patches'][0]['action'] == 'patch' and result['patches'][0]['patch'][0]['op'] == 'test'
+    assert result['maintenance'] == 'on' and result['drift']['shop/web']['drifted'] is False
+    assert result['record']['shop/web']['prefix'] == 'sorrypage'
+    assert result['message'] == 'Sorry page through shop/web: on (wrote shop/web).'
+
+    again, _diff = ok(api)
+    assert again['changed'] is False and again['patches'] == [] and again['ingresses'] == []
+    assert len(api.writes) == 1
+    assert again['message'] == 'Sorry page through shop/web: already on; nothing written.'
+
+
+def test_round_trip_leaves_the_ingress_exactly_as_before():
+    original = ingress(annotations={'team': 'shop'})
+    api = FakeApi([original])
+    before = without_rv(api.objects['shop/web'])
+    ok(api)
+    half, _diff = ok(api, 'sorry_absent')
+    assert half['changed'] is True and half['maintenance'] == 'bypass_only'
+    paths = api.objects['shop/web']['spec']['rules'][0]['http']['paths']
+    assert [p['backend']['service']['name'] for p in paths] == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1']
+    assert A + 'actions.sorrypage-h0-sorry' not in api.objects['shop/web']['metadata']['annotations']
+    assert ok(api, 'sorry_absent')[0]['changed'] is False
+    off, _diff = ok(api, 'absent')
+    assert off['changed'] is True and off['maintenance'] == 'off' and off['record'] == {'shop/web': None}
+    assert without_rv(api.objects['shop/web']) == before
+    assert ok(api, 'absent')[0]['changed'] is False
+    assert len(api.writes) == 3
+
+
+def test_round_trip_removes_the_containers_we_created():
+    api = FakeApi([ingress()])  # no annotations at all
+    before = without_rv(api.objects['shop/web'])
+    ok(api)
+    ok(api, 'absent')
+    assert without_rv(api.objects['shop/web']) == before
+
+
+def test_a_409_is_reread_and_retried():
+    api = FakeApi([ingress()])
+    api.conflicts = {1}
+    result, _diff = ok(api)
+    assert result['changed'] is True and result['conflicts'] == 1
+    assert api.writes == [('patch', 'shop/web'), ('patch', 'shop/web')]
+    assert result['maintenance'] == 'on'
+
+
+def test_an_edit_made_between_read_and_write_fails_the_test_and_survives_the_replan():
+    api = FakeApi([ingress()])
+
+    def someone_else(fake):
+        ing = fake.objects['shop/web']
+        ing['metadata'].setdefault('annotations', {})['deploy'] = 'v2'
+        fake.put(ing)
+    api.before_write = {1: someone_else}
+    result, _diff = ok(api)
+    assert result['conflicts'] == 1 and len(api.writes) == 2
+    web = api.objects['shop/web']
+    assert web['metadata']['annotations']['deploy'] == 'v2'
+    assert web['spec']['rules'][0]['http']['paths'][-1]['backend']['service']['name'] == 'sorrypage-h0-sorry'
+
+
+def test_gives_up_after_three_rereads_and_says_so():
+    api = FakeApi([ingress()])
+    api.conflicts = {1, 2, 3, 4, 5}
+    result, _diff, failure = run(api)
+    assert result is None
+    assert len(api.writes) == 4
+    assert failure.startswith('Gave up on Ingress shop/web after 4 writes: each met a newer version of it')
+    assert failure.endswith('Nothing was changed. The Sorry page is not on through the Ingress.')
+    assert 'sorrypage' not in json.dumps(api.objects['shop/web'])
+
+
+def test_a_422_on_an_unchanged_ingress_is_a_refusal_not_a_conflict():
+    api = FakeApi([ingress()])
+    api.refuse = {1: ApiException(422, 'Invalid', 'admission webhook "vingress.elbv2.k8s.aws" denied the request: %s' % SECRET)}
+    result, _diff, failure = run(api)
+    assert result is None and len(api.writes) == 1
+    assert failure.startswith('a Kubernetes API call failed: HTTP 422 Invalid: admission webhook "vingress.elbv2.k8s.aws" '
+                              'denied the request: ********.')
+    assert failure.endswith('The Sorry page is not on through the Ingress.')
+
+
+@pytest.mark.parametrize('sets, expected', [
+    ([dict(SETS[0], body='x' * 1025)], 'sets[0].body is 1025 characters, 1 over the 1024-character limit'),
+    ([dict(SETS[0], target_groups=[])], 'sets[0]: a bypass (source_ips or http_headers) needs target_groups'),
+    ([dict(SETS[0], source_ips=['10.0.0.0/33'])], 'sets[0].source_ips'),
+])
+def test_bad_input_fails_before_any_write_naming_it(sets, expected):
+    api = FakeApi([ingress()])
+    result, _diff, failure = run(api, sets=sets)
+    assert result is None and api.writes == []
+    assert expected in failure and failure.endswith('Nothing was changed.')
+
+
+def test_regex_path_ingress_is_refused_before_any_write():
+    api = FakeApi([ingress(annotations={A + 'use-regex-path-match': 'true'})])
+    _result, _diff, failure = run(api)
+    assert api.writes == []
+    assert "switch this site with the alb driver" in failure
+
+
+def test_several_ingresses_without_a_group_all_planned_before_the_first_write():
+    api = FakeApi([ingress('api'), ingress('web', annotations={A + 'use-regex-path-match': 'true'})])
+    _result, _diff, failure = run(api, ingresses=['shop/api', 'shop/web'])
+    assert api.writes == [] and 'Ingress shop/web sets' in failure
+    api.objects['shop/web']['metadata']['annotations'] = {}
+    result, _diff = ok(api, ingresses=['shop/api', 'shop/web'])
+    assert result['ingresses'] == ['shop/api', 'shop/web'] and len(api.writes) == 2
+
+
+def test_check_mode_writes_nothing_and_shows_the_redacted_change():
+    api = FakeApi([ingress()])
+    result, diff = ok(api, check_mode=True, diff=True)
+    assert api.writes == [] and result['changed'] is True and result['ingresses'] == ['shop/web']
+    assert result['message'] == 'Sorry page through shop/web: on (would write shop/web).'
+    added = diff['after']['shop/web']['metadata']['annotations'][A + 'conditions.sorrypage-h0-bypass1']
+    assert json.loads(added)[0]['httpHeaderConfig']['values'] == ['********']
+    assert diff['before']['shop/web'] == json.loads(json.dumps(api.objects['shop/web']))
+    redacted = [op for op in result['patches'][0]['patch'] if op['path'].endswith('conditions.sorrypage-h0-bypass1')]
+    assert json.loads(redacted[0]['value'])[0]['httpHeaderConfig']['values'] == ['********']
+
+
+def test_missing_ingress_of_the_stack():
+    api = FakeApi([])
+    _result, _diff, failure = run(api, where='context sandbox')
+    assert failure == ("stack shop/web: Ingress shop/web is not in context sandbox; check the ALB's ingress.k8s.aws/stack "
+                       'tag and the context. Nothing was changed.')
+    result, _diff = ok(api, 'absent')
+    assert result['changed'] is False and result['maintenance'] == 'off'
+
+
+# ------------------------------------------------------------ an IngressGroup
+
+def group_api():
+    return FakeApi([member('web', 'shop', order=10), member('api', 'payments', order=-5),
+                    ingress('other', 'misc')])
+
+
+def test_group_present_creates_ours_in_the_first_members_namespace_and_touches_no_user_ingress():
+    api = group_api()
+    users = copy.deepcopy(api.objects)
+    result, _diff = ok(api, stack='shop')
+    assert result['shape'] == 'group' and result['group'] == 'shop'
+    assert result['our_ingress'] == 'payments/sorrypage-maintenance'  # group.order -5 comes before 10
+    assert api.writes == [('create', 'payments/sorrypage-maintenance')]
+    ours = api.objects['payments/sorrypage-maintenance']
+    assert ours['metadata']['annotations'][A + 'group.order'] == '-1000'
+    assert ours['metadata']['annotations'][A + 'listen-ports'] == '[{"HTTP":80}]'
+    for key, value in users.items():
+        assert api.objects[key] == value
+    assert result['patches'][0]['action'] == 'create'
+    assert '********' in result['patches'][0]['manifest']['metadata']['annotations'][A + 'conditions.sorrypage-h0-bypass1']
+
+    again, _diff = ok(api, stack='shop')
+    assert again['changed'] is False and len(api.writes) == 1
+
+
+def test_group_update_sorry_absent_then_absent():
+    api = group_api()
+    ok(api, stack='shop')
+    changed, diff = ok(api, stack='shop', sets=[dict(SETS[0], body='<h1>Later</h1>')], diff=True)
+    assert changed['patches'][0]['action'] == 'update' and api.writes[-1] == ('patch', 'payments/sorrypage-maintenance')
+    assert '<h1>Later</h1>' in json.dumps(diff['after']) and '<h1>Later</h1>' not in json.dumps(diff['before'])
+    half, _diff = ok(api, 'sorry_absent', stack='shop')
+    assert half['maintenance'] == 'bypass_only' and half['our_ingress'] == 'payments/sorrypage-maintenance'
+    ours = api.objects['payments/sorrypage-maintenance']
+    assert [p['backend']['service']['name'] for p in ours['spec']['rules'][0]['http']['paths']] == [
+        'sorrypage-h0-bypass0', 'sorrypage-h0-bypass1']
+    off, _diff = ok(api, 'absent', stack='shop')
+    assert off['patches'] == [{'ingress': 'payments/sorrypage-maintenance', 'action': 'delete'}]
+    assert 'payments/sorrypage-maintenance' not in api.objects and off['our_ingress'] is None
+    assert ok(api, 'absent', stack='shop')[0]['changed'] is False
+
+
+def test_group_sorry_absent_without_a_bypass_deletes_ours():
+    api = group_api()
+    ok(api, stack='shop', sets=[{'hosts': ['shop.example.com'], 'body': BODY}])
+    result, _diff = ok(api, 'sorry_absent', stack='shop')
+    assert result['patches'][0]['action'] == 'delete' and 'payments/sorrypage-maintenance' not in api.objects
+
+
+def test_group_existing_ours_stays_where_it_is():
+    api = group_api()
+    ok(api, stack='shop')
+    api.objects['shop/web']['metadata']['annotations'][A + 'group.order'] = '-20'
+    result, _diff = ok(api, stack='shop', sets=[dict(SETS[0], body='<p>x</p>')])
+    assert result['our_ingress'] == 'payments/sorrypage-maintenance'
+    assert 'shop/sorrypage-maintenance' not in api.objects
+
+
+def test_group_refuses_a_member_at_minus_1000_before_any_write():
+    api = FakeApi([member('web', 'shop', order=-1000)])
+    _result, _diff, failure = run(api, stack='shop')
+    assert api.writes == []
+    assert failure.startswith('shop/web already use alb.ingress.kubernetes.io/group.order -1000')
+    assert failure.endswith('Nothing was changed.')
+
+
+def test_group_without_members():
+    api = FakeApi([ingress('other', 'misc')])
+    _result, _diff, failure = run(api, stack='shop', where='context sandbox')
+    assert failure.startswith('IngressGroup shop has no Ingress in context sandbox')
+
+
+def test_group_create_conflict_rereads_and_updates_what_appeared():
+    api = group_api()
+
+    def someone_created(fake):
+        manifest = plan.our_ingress([fake.objects['shop/web']], 'payments', [dict(SETS[0], body='<p>old</p>')])
+        fake.put(manifest)
+    api.before_write = {1: someone_created}
+    result, _diff = ok(api, stack='shop')
+    assert result['conflicts'] == 1
+    assert api.writes == [('create', 'payments/sorrypage-maintenance'), ('patch', 'payments/sorrypage-maintenance')]
+    assert BODY in api.objects['payments/sorrypage-maintenance']['metadata']['annotations'][A + 'actions.sorrypage-h0-sorry']
+
+
+def test_group_delete_conflict_is_retried():
+    api = group_api()
+    ok(api, stack='shop')
+    api.conflicts = {2}
+    result, _diff = ok(api, 'absent', stack='shop')
+    assert result['conflicts'] == 1 and 'payments/sorrypage-maintenance' not in api.objects
+
+
+def test_explicit_ingresses_of_a_group_use_the_group_shape():
+    api = group_api()
+    result, _diff = ok(api, ingresses=['shop/web'])
+    assert result['shape'] == 'group' and result['our_ingress'] == 'payments/sorrypage-maintenance'
+
+
+@pytest.mark.parametrize('keys, expected', [
+    (['shop/web', 'misc/other'], 'ingresses: shop/web, misc/other are not all in the same IngressGroup ((no group), shop)'),
+    (['shop/nope'], 'ingresses: Ingress shop/nope is not in the current kube context.'),
+])
+def test_explicit_ingresses_refusals(keys, expected):
+    api = group_api()
+    _result, _diff, failure = run(api, ingresses=keys)
+    assert failure.startswith(expected) and api.writes == []
+
+
+# ------------------------------------------------------------ status, inputs, errors
+
+def test_status_reports_drift_and_ours():
+    api = FakeApi([ingress()])
+    ok(api)
+    api.objects['shop/web']['spec']['rules'].pop(0)  # a helm upgrade replaced the spec
+    result, _diff = ok(api, 'status')
+    assert result['changed'] is False and len(api.writes) == 1
+    assert result['drift']['shop/web']['missing_rules'] == ['shop.example.com']
+    assert result['message'] == 'Sorry page through shop/web: on. Our edit drifted in shop/web: run `on` again.'
+
+    group = group_api()
+    assert ok(group, 'status', stack='shop')[0]['our_ingress'] is None
+    ok(group, stack='shop')
+    status, _diff = ok(group, 'status', stack='shop')
+    assert status['our_ingress'] == 'payments/sorrypage-maintenance' and status['maintenance'] == 'on'
+
+
+@pytest.mark.parametrize('kwargs, expected', [
+    ({'stack': None}, 'give either stack'),
+    ({'stack': 'shop', 'ingresses': ['shop/web']}, 'not both'),
+    ({'stack': 'a/b/c'}, "stack: 'a/b/c' is not namespace/name"),
+    ({'stack': None, 'ingresses': ['web']}, "ingresses: 'web' is not namespace/name"),
+])
+def test_inputs_checked_before_any_call(kwargs, expected):
+    made = []
+    ctx = edit.Context('present', sets=SETS, **kwargs)
+    result, _diff, failure = edit.run(lambda: made.append(1), ctx)
+    assert result is None and made == [] and expected in failure
+
+
+def test_api_errors_are_classified_and_say_what_was_left_undone():
+    api = group_api()
+    api.fail_list = ApiException(403, 'Forbidden', 'ingresses is forbidden: cannot list resource "ingresses"')
+    _result, _diff, failure = run(api, stack='shop')
+    assert failure == ('the Kubernetes API refused the credentials (HTTP 403 or an auth plugin failure): HTTP 403 Forbidden: '
+                       'ingresses is forbidden: cannot list resource "ingresses". Nothing was changed. '
+                       'The Sorry page is not on through the Ingress.')
+
+
+def test_scrub_and_secrets_of():
+    assert edit.secrets_of(SETS + [{'http_headers': [{'name': 'X', 'values': ['ab', SECRET]}]}]) == [SECRET, 'ab']
+    assert edit.scrub({'k': ['x %s y' % SECRET]}, [SECRET]) == {'k': ['x ******** y']}
+
+
+def test_apply_patch_test_op_fails_on_another_version():
+    with pytest.raises(ValueError):
+        edit.apply_patch({'metadata': {'resourceVersion': '2'}}, [{'op': 'test', 'path': '/metadata/resourceVersion', 'value': '1'}])
