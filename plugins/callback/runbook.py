@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: runbook
 type: stdout
-author: sorrypage.aws contributors
+author: sorrypage.aws maintainers (@sorrypage)
 version_added: 0.2.0
 short_description: "Screen output for the maintenance runbook at 3 a.m.: what changed and what the runbook says"
 description:
@@ -97,5 +97,6 @@ class CallbackModule(DefaultCallback):
             return
         self._handle_warnings_and_exception(result)
         if result.result.get('changed', False):
-            self._display.display(u'changed: [%s] %s (%s)' % (self.host_label(result), result.task.get_name().strip(),
-                                                            self._get_item_label(result.result)), color=C.COLOR_CHANGED)
+            line = u'changed: [%s] %s (%s)' % (self.host_label(result), result.task.get_name().strip(),
+                                               self._get_item_label(result.result))
+            self._display.display(line, color=C.COLOR_CHANGED)

@@ -202,9 +202,10 @@ def test_auto_mirror_is_said_once_per_set_with_its_listeners_and_reasons():
     def step(kind, name, source):
         return dict(kind=kind, name=name, plan=dict(target_group_source=source))
     planned = [
-        dict(protocol='HTTP', port=80, steps=[step('bypass', 'passthrough-shop', 'rule:arn:r1'),
-                                                step('bypass', 'bypass', 'mirror (auto: the listener routes to 3 target groups)'),
-                                                step('sorry', 'shop', None)]),
+        dict(protocol='HTTP', port=80, steps=[
+            step('bypass', 'passthrough-shop', 'rule:arn:r1'),
+            step('bypass', 'bypass', 'mirror (auto: the listener routes to 3 target groups)'),
+            step('sorry', 'shop', None)]),
         dict(protocol='HTTPS', port=443, steps=[step('bypass', 'bypass', 'mirror (auto: the listener routes to 3 target groups)')]),
         dict(protocol='HTTP', port=8080, steps=[step('bypass', 'bypass', 'default_action')]),
     ]
