@@ -514,7 +514,6 @@ def step_result(ctx, step):
         'our_ingress': step.our_ingress,
         'maintenance': maintenance,
         'conflicts': ctx.conflicts,
-        'check_mode': ctx.check_mode,
         'message': _message(ctx, step, changed, maintenance),
     }
     diff = None

@@ -141,6 +141,9 @@ def test_group_gets_our_own_ingress_and_no_user_ingress_is_touched(kube):
     on = ok(kube, 'present', diff=True, stack='main-group', sets=sets())
     assert on['shape'] == 'group' and on['our_ingress'] == 'ing5/sorrypage-maintenance'
     assert writes(kube) == [('POST', 'ingresses', 201)]
+    shown = on['diff']['after']['ing5/sorrypage-maintenance']['metadata']['annotations']
+    assert json.loads(shown['alb.ingress.kubernetes.io/conditions.sorrypage-h0-bypass1'])[0]['httpHeaderConfig']['values'] == [
+        '********']
     ours = kube.get('ingresses', 'sorrypage-maintenance', 'ing5')
     assert ours['metadata']['annotations']['alb.ingress.kubernetes.io/group.order'] == '-1000'
     assert ours['metadata']['annotations']['alb.ingress.kubernetes.io/group.name'] == 'main-group'

@@ -437,3 +437,93 @@ def test_scrub_and_secrets_of():
 def test_apply_patch_test_op_fails_on_another_version():
     with pytest.raises(ValueError):
         edit.apply_patch({'metadata': {'resourceVersion': '2'}}, [{'op': 'test', 'path': '/metadata/resourceVersion', 'value': '1'}])
+
+
+def test_group_check_mode_creates_nothing_and_diffs_from_nothing():
+    api = group_api()
+    result, diff = ok(api, stack='shop', check_mode=True, diff=True)
+    assert api.writes == [] and result['changed'] is True and result['patches'][0]['action'] == 'create'
+    assert diff['before'] == {'payments/sorrypage-maintenance': {}}
+    assert diff['after']['payments/sorrypage-maintenance']['metadata']['labels'] == {plan.MANAGED_BY_LABEL: plan.MANAGED_BY}
+    assert 'payments/sorrypage-maintenance' not in api.objects
+
+
+def test_an_ingress_gone_during_the_retry_is_said():
+    api = FakeApi([ingress()])
+
+    def gone(fake):
+        del fake.objects['shop/web']
+    api.before_write = {1: gone}
+    api.conflicts = {1}
+    _result, _diff, failure = run(api)
+    assert failure == ('Ingress shop/web disappeared while it was being edited. Nothing was changed. '
+                       'The Sorry page is not on through the Ingress.')
+
+
+# ------------------------------------------------------------ ClusterApi's Ingress calls
+
+class FakeResource:
+    def __init__(self, raise_404=False):
+        self.calls = []
+        self.raise_404 = raise_404
+
+    def _answer(self, method, kwargs):
+        self.calls.append((method, kwargs))
+        if self.raise_404:
+            raise ApiException(404, 'Not Found')
+        return {'items': [{'metadata': {'name': 'web'}}]} if method == 'get' and 'name' not in kwargs else {'ok': method}
+
+    def get(self, **kwargs):
+        return self._answer('get', kwargs)
+
+    def patch(self, **kwargs):
+        return self._answer('patch', kwargs)
+
+    def create(self, **kwargs):
+        return self._answer('create', kwargs)
+
+    def delete(self, **kwargs):
+        return self._answer('delete', kwargs)
+
+
+class FakeClient:
+    def __init__(self, resource):
+        self.resource_calls = []
+        self._resource = resource
+
+    def resource(self, kind, api_version):
+        self.resource_calls.append((kind, api_version))
+        return self._resource
+
+
+def test_cluster_api_ingress_calls():
+    from ansible_collections.sorrypage.aws.plugins.module_utils._k8s_api import ClusterApi
+    resource = FakeResource()
+    client = FakeClient(resource)
+    api = ClusterApi(client)
+    assert api.list_ingresses() == [{'metadata': {'name': 'web'}}]
+    api.list_ingresses('shop')
+    api.patch_ingress('shop', 'web', [{'op': 'test'}])
+    api.create_ingress('shop', {'metadata': {'name': 'x'}})
+    assert api.delete_ingress('shop', 'x', '7') is True
+    assert client.resource_calls == [('Ingress', 'networking.k8s.io/v1')]  # looked up once
+    assert resource.calls == [
+        ('get', {}), ('get', {'namespace': 'shop'}),
+        ('patch', {'body': [{'op': 'test'}], 'name': 'web', 'namespace': 'shop',
+                   'content_type': 'application/json-patch+json'}),
+        ('create', {'body': {'metadata': {'name': 'x'}}, 'namespace': 'shop'}),
+        ('delete', {'name': 'x', 'namespace': 'shop', 'body': {
+            'apiVersion': 'v1', 'kind': 'DeleteOptions', 'preconditions': {'resourceVersion': '7'}}})]
+    gone = ClusterApi(FakeClient(FakeResource(raise_404=True)))
+    assert gone.get_ingress('shop', 'web') is None
+    assert gone.delete_ingress('shop', 'web') is False
+    with pytest.raises(ApiException):
+        gone.patch_ingress('shop', 'web', [])
+
+
+def test_group_member_with_our_name_but_not_ours_is_refused():
+    api = FakeApi([member('web', 'shop'), member('sorrypage-maintenance', 'shop')])
+    _result, _diff, failure = run(api, stack='shop')
+    assert api.writes == []
+    assert failure == ('Ingress shop/sorrypage-maintenance is in IngressGroup shop but is not ours (no label '
+                       'app.kubernetes.io/managed-by=sorrypage.aws): choose another name_prefix. Nothing was changed.')
