@@ -235,6 +235,8 @@ class _Step:
         self.before = {}
         self.after = {}
         self.our_ingress = None
+        self.records = {}
+        self.drift = {}
 
     def did(self, key, action, before, after, body):
         entry = {'ingress': key, 'action': action}
@@ -527,7 +529,6 @@ def execute(api, ctx):
     """One step over ``api``; returns (result, diff or None). Raises EditFailed and the API's own errors."""
     shape, group, ingresses = _resolve(ctx, api)
     step = _Step(ctx, shape, group)
-    step.records, step.drift = {}, {}
     if ctx.state == 'status':
         if shape == SHAPE_GROUP:
             _members, ours = _read_group(ctx, api, group)
