@@ -13,6 +13,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
+from tests.ansible_run import run_module
 from tests.sandbox.counting_proxy import CountingProxy
 from tests.sandbox.dataplane import OFFICE_IP, PUBLIC_IP, RULE_HEADER, TARGET_GROUP_HEADER, DataPlane, request
 from tests.sandbox.alb_eval import target_group_name
@@ -422,3 +423,40 @@ def test_sandbox_ingress_mode_runs_the_controller_from_the_ingress():
         assert sandbox.reconciler.ingress_stack == 'shop/main' and sandbox.ingresses[0]['ingresses'] == ['shop/main']
         assert sandbox.reconciler.wait_for_pass() is True
         assert (sandbox.reconciler.errors, sandbox.reconciler.changes) == ([], [])
+
+
+def test_kubernetes_core_modules_read_and_patch_an_ingress(moto, kube):
+    site = seed_site(moto, name='ing%d' % next(_names), https=False)
+    seed_ingress(kube, site)
+    kube.patch('ingresses', 'main', {'metadata': {'labels': {'team': 'shop'}}}, site['name'])
+    common = {'kubeconfig': kube.kubeconfig, 'context': 'sandbox'}
+    info = run_module('kubernetes.core.k8s_info', dict(common, api_version='networking.k8s.io/v1', kind='Ingress',
+                                                       namespace=site['name'], label_selectors=['team=shop']))
+    assert [r['metadata']['name'] for r in info['resources']] == ['main'], info
+    assert [r['host'] for r in info['resources'][0]['spec']['rules']] == site['hosts']
+
+    entry, annotations = _maintenance_patch(site)
+    definition = {'apiVersion': 'networking.k8s.io/v1', 'kind': 'Ingress',
+                  'metadata': {'name': 'main', 'namespace': site['name'], 'annotations': annotations},
+                  'spec': {'rules': [entry] + info['resources'][0]['spec']['rules']}}
+    args = dict(common, definition=definition, merge_type=['merge'])
+    first = run_module('kubernetes.core.k8s', args)
+    assert first.get('changed') is True, first
+    stored = kube.get('ingresses', 'main', site['name'])
+    assert stored['spec']['rules'][0] == entry and stored['metadata']['labels'] == {'team': 'shop'}
+    assert stored['metadata']['annotations'][A + 'actions.sorrypage-sorry'] == annotations[A + 'actions.sorrypage-sorry']
+    again = run_module('kubernetes.core.k8s', args)
+    assert again.get('changed') is False, again
+    assert kube.get('ingresses', 'main', site['name'])['metadata']['resourceVersion'] == stored['metadata']['resourceVersion']
+
+
+def test_a_write_that_changes_nothing_keeps_the_resource_version(kube):
+    api = networking(kube)
+    created = api.create_namespaced_ingress('default', ing('same', [host_rule('h.test', path('/'))], namespace='default'))
+    current = api.read_namespaced_ingress('same', 'default')
+    current.metadata.resource_version = None
+    assert api.replace_namespaced_ingress('same', 'default', current).metadata.resource_version == created.metadata.resource_version
+    assert api.patch_namespaced_ingress('same', 'default', {'spec': {'ingressClassName': 'alb'}}).metadata.resource_version \
+        == created.metadata.resource_version
+    changed = api.patch_namespaced_ingress('same', 'default', {'spec': {'ingressClassName': 'other'}})
+    assert int(changed.metadata.resource_version) > int(created.metadata.resource_version)

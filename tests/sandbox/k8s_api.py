@@ -209,6 +209,10 @@ def _field_filter(text):
     return lambda obj: all((_field_value(obj, f) == v) != neg for f, neg, v in checks)
 
 
+def _without_rv(obj):
+    return dict(obj, metadata={k: v for k, v in obj['metadata'].items() if k != 'resourceVersion'})
+
+
 def _template_hash(template):
     digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
     return ''.join('bcdfghjklmnpqrstvwxz2456789'[int(digest[i:i + 2], 16) % 27] for i in range(0, 20, 2))
@@ -456,12 +460,16 @@ class K8sApi:
             if 'generation' in meta and obj.get('spec') != old.get('spec'):
                 meta['generation'] += 1
             if plural == 'deployments' or plural in _KEEP_STATUS and not status_write:
-                obj['status'] = old.get('status', {})  # computed, never written by clients
+                obj.pop('status', None)   # computed, never written by clients
+                if 'status' in old or plural == 'deployments':
+                    obj['status'] = old.get('status', {})
         if plural == 'deployments':
             self._default_deployment(obj, old)
         if dry_run:
             meta['resourceVersion'] = old['metadata']['resourceVersion'] if old else ''
             return obj
+        if old is not None and _without_rv(obj) == _without_rv(old):
+            return old   # a write that changes nothing keeps the resourceVersion, as the real API server does
         meta['resourceVersion'] = self._next_rv()
         self._objects[(plural, ns, name)] = obj
         if plural == 'deployments':
