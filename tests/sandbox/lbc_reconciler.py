@@ -21,8 +21,9 @@ Two modes:
   listener whose port no Ingress of the stack listens on loses its rules.
   An Ingress the controller would refuse changes nothing; the error is in
   ``errors`` and, as the controller does, in a Warning Event
-  ``FailedBuildModel`` on each Ingress of the stack. After a pass it writes the ALB's DNS name into the members'
-  ``status.loadBalancer`` (only when it differs).
+  ``FailedBuildModel`` on each Ingress of the stack. After a pass it writes
+  the ALB's DNS name into the members' ``status.loadBalancer`` (only when it
+  differs).
 
 ``stop_acting()`` makes a running controller do nothing (crash-looping,
 webhook down, the Ingress rejected) until ``resume_acting()``.
