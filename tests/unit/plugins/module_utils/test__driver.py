@@ -5,9 +5,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.sorrypage.aws.plugins.filter.driver import FilterModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _driver
 
 
@@ -31,11 +28,3 @@ def test_bad_values_name_the_variable_and_the_choices(requested, eks, message):
     with pytest.raises(ValueError) as info:
         _driver.choose(requested, eks)
     assert str(info.value) == message
-
-
-def test_the_filter_fails_before_any_change():
-    sorry_driver = FilterModule().filters()['sorry_driver']
-    assert sorry_driver('auto')['driver'] == 'alb'
-    with pytest.raises(AnsibleFilterError) as info:
-        sorry_driver('ingress', eks_outage='auto')
-    assert str(info.value).startswith("Nothing was changed: sorry_driver must be one of auto, alb, got 'ingress'")
