@@ -27,6 +27,7 @@ requirements:
 """
 
 from ansible import constants as C
+from ansible import context
 from ansible.playbook.task_include import TaskInclude
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
@@ -38,6 +39,13 @@ def message_lines(msg):
     if isinstance(msg, (list, tuple)):
         return [u'%s' % (item,) for item in msg]
     return (u'%s' % (msg,)).splitlines() or [u'']
+
+
+def predicted(task):
+    """A note for a change made in check mode (--check, or a task the role runs in check mode): nothing was written."""
+    if task.check_mode or context.CLIARGS.get('check'):
+        return u' (check mode: predicted, nothing written)'
+    return u''
 
 
 class CallbackModule(DefaultCallback):
@@ -87,7 +95,7 @@ class CallbackModule(DefaultCallback):
                 for line in lines:
                     self._display.display(u'  %s' % line, color=C.COLOR_OK)
         elif outcome.get('changed', False) and not (task.loop and 'results' in outcome):
-            self._display.display(u'changed: [%s] %s' % (host, name), color=C.COLOR_CHANGED)
+            self._display.display(u'changed: [%s] %s%s' % (host, name, predicted(task)), color=C.COLOR_CHANGED)
 
     def v2_runner_item_on_ok(self, result):
         if not self._terse():

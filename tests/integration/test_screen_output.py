@@ -34,6 +34,8 @@ def test_on_fits_on_one_screen_and_says_what_the_public_gets():
         predicted = ok(run(sandbox, 'on', check=True))
         assert not [line for line in predicted if 'made room' in line], 'check mode moved nothing'
         assert any('(check mode: predicted)' in line for line in predicted), predicted
+        changes = [line for line in predicted if line.startswith('changed: ')]
+        assert changes and all(line.endswith('(check mode: predicted, nothing written)') for line in changes), changes
 
         lines = ok(run(sandbox, 'on'))
         text = '\n'.join(lines)
