@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
@@ -57,6 +59,106 @@ def _owned_rule(rule):
     )
 
 
+def _host_values(conditions):
+    """The host-header values of a rule, lower case (ALB matches hosts without regard to case)."""
+    return _rules.dedupe(v.lower() for c in conditions or [] if c.get('Field') == 'host-header'
+                         for v in _rules.condition_values(c))
+
+
+def _path_values(conditions):
+    return _rules.dedupe(v for c in conditions or [] if c.get('Field') == 'path-pattern'
+                         for v in _rules.condition_values(c))
+
+
+def _matches(host, patterns):
+    """Whether a request for ``host`` can match a host-header condition of ``patterns`` (wildcards * and ?)."""
+    return any(fnmatch.fnmatchcase(host, pattern) for pattern in patterns)
+
+
+def _catch_all(conditions):
+    """A rule nothing after it can reach for its hosts: only host and path conditions, the path (if any) /*."""
+    fields = set(c.get('Field') for c in conditions or [])
+    if fields - set(['host-header', 'path-pattern']):
+        return False
+    return 'path-pattern' not in fields or '/*' in _path_values(conditions)
+
+
+def _forward_targets(actions):
+    """[(arn, weight)] of a forward terminal action (weight None for a forward to one group), else []."""
+    action = _rules._terminal(actions)
+    if action.get('Type') != 'forward':
+        return []
+    groups = _rules._forward_groups(action)
+    if len(groups) == 1:
+        return [(groups[0][0], None)]
+    weights = dict((g['TargetGroupArn'], g.get('Weight'))
+                   for g in (action.get('ForwardConfig') or {}).get('TargetGroups') or [])
+    # in the rule's own order, not _forward_groups' sorted one
+    order = [g['TargetGroupArn'] for g in (action.get('ForwardConfig') or {}).get('TargetGroups') or []]
+    return [(arn, 1 if weights.get(arn) is None else weights[arn]) for arn in _rules.dedupe(order)]
+
+
+def _route(host, rules, default_actions):
+    """The target groups requests for ``host`` (None: a host no rule names) can reach, in priority order."""
+    found = []
+    by_arn = {}
+    for rule in rules:
+        hosts = _host_values(rule['conditions'])
+        if hosts and (host is None or not _matches(host, hosts)):
+            continue
+        paths = _path_values(rule['conditions'])
+        for arn, weight in _forward_targets(rule['actions']):
+            if arn not in by_arn:
+                by_arn[arn] = dict(arn=arn, weight=weight, paths=list(paths))
+                found.append(by_arn[arn])
+            elif not paths or not by_arn[arn]['paths']:
+                by_arn[arn]['paths'] = []
+            else:
+                by_arn[arn]['paths'] = _rules.dedupe(by_arn[arn]['paths'] + paths)
+        if _catch_all(rule['conditions']):
+            return found
+    for arn, weight in _forward_targets(default_actions):
+        if arn not in by_arn:
+            by_arn[arn] = dict(arn=arn, weight=weight, paths=[])
+            found.append(by_arn[arn])
+        else:
+            by_arn[arn]['paths'] = []
+    return found
+
+
+def routes(foreign_rules, default_actions):
+    """Where a listener sends requests, host by host, as the application's own rules have it.
+
+    ``foreign_rules``: the listener's rules not owned by this collection (as
+    read_listener records); ``default_actions``: its default actions.
+
+    Returns a list of ``{host, target_groups}``: one per host named by a
+    host-header condition of a forward rule (lower case, wildcards kept as
+    written), in priority order, then ``host: None`` (any other host) when a
+    rule without host condition or the default action forwards. Each host's
+    ``target_groups`` are those its requests can be forwarded to - its own
+    rules and the rules without host condition, up to the first catch-all
+    (``/*`` or no path), then the default action - in priority order, each
+    ``{arn, weight, paths}``: ``weight`` the group's weight in a forward to
+    several groups (None in a forward to one), ``paths`` the path-pattern
+    values of the rules sending there ([] = every path). Rules that redirect
+    or answer fixed responses send nowhere and are left out.
+    """
+    rules = sorted(foreign_rules or [], key=lambda r: r['priority'])
+    forwarding = [r for r in rules if _forward_targets(r['actions'])]
+    hosts = _rules.dedupe(h for r in forwarding for h in _host_values(r['conditions']))
+    out = []
+    for host in hosts:
+        target_groups = _route(host, rules, default_actions)
+        if target_groups:
+            out.append(dict(host=host, target_groups=target_groups))
+    if _forward_targets(default_actions) or any(not _host_values(r['conditions']) for r in forwarding):
+        target_groups = _route(None, rules, default_actions)
+        if target_groups:
+            out.append(dict(host=None, target_groups=target_groups))
+    return out
+
+
 def listener_summary(listener, rules, default_actions):
     """listener: a DescribeListeners entry; rules: its non-default rules as
     read_listener records (arn, priority, conditions, actions, tags)."""
@@ -73,6 +175,7 @@ def listener_summary(listener, rules, default_actions):
         owned_rules=[_owned_rule(r) for r in sorted(owned, key=lambda r: r['priority'])],
         moved_rules=[dict(arn=r['arn'], priority=r['priority'], original_priority=r['priority'] - _tags.parse_shift(r['tags']))
                      for r in foreign if _tags.parse_shift(r['tags'])],
+        routes=routes(foreign, default_actions),
     )
 
 

@@ -171,6 +171,45 @@ listeners:
         original_priority:
           description: The priority it gets back when the last owned rule is removed.
           type: int
+    routes:
+      description:
+        - Where the application's own rules (not this collection's) send requests, host by host - the target groups a
+          bypass can forward to.
+        - One entry per host named by a host-header condition of a forward rule, in priority order, then one with
+          C(host) null for any other host when a rule without host condition or the default action forwards.
+        - A host's target groups are those of its own rules and of the rules without host condition (a wildcard host
+          condition counts for the hosts it matches), up to the first catch-all (C(/*) or no path, no other condition),
+          then of the default action, in priority order. Redirects and fixed responses send nowhere and are left out.
+      type: list
+      elements: dict
+      contains:
+        host:
+          description: The host, lower case, as the host-header condition names it (wildcards kept); null for any other host.
+          type: str
+        target_groups:
+          description: The target groups requests for the host can be forwarded to, in priority order.
+          type: list
+          elements: dict
+          contains:
+            arn:
+              description: Target group ARN.
+              type: str
+            weight:
+              description: Its weight in a forward to several target groups; null in a forward to one.
+              type: int
+            paths:
+              description: The path-pattern values of the rules sending there; empty for every path.
+              type: list
+              elements: str
+      sample:
+        - host: shop.example.com
+          target_groups:
+            - arn: arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-api-0a1b2c3d4e/0123456789abcdef
+              weight: null
+              paths: [/api/*]
+            - arn: arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-web-1b2c3d4e5f/123456789abcdef0
+              weight: null
+              paths: [/*]
 in_maintenance:
   description: Some listener has a sorry rule of this collection.
   returned: always

@@ -17,6 +17,17 @@ def run(module, endpoint, args, check=False):
     return result
 
 
+def seeded_routes(site):
+    """The seed's routing: shop /api/* -> shop-api, /* -> shop-web; blog /* -> blog-web; default 404."""
+    groups = site['target_groups']
+    shop, blog = site['hosts']
+    return [
+        {'host': shop, 'target_groups': [{'arn': groups['shop-api'], 'weight': None, 'paths': ['/api/*']},
+                                         {'arn': groups['shop-web'], 'weight': None, 'paths': ['/*']}]},
+        {'host': blog, 'target_groups': [{'arn': groups['blog-web'], 'weight': None, 'paths': ['/*']}]},
+    ]
+
+
 def test_untouched_controller_site(moto, site):
     info = run(INFO, moto.url, dict(load_balancer_name=site['load_balancer_name']))
     assert info['changed'] is False
@@ -34,6 +45,7 @@ def test_untouched_controller_site(moto, site):
         assert listener['redirect_only'] is False
         assert listener['default_action'] == {'type': 'fixed-response', 'status_code': '404',
                                               'content_type': 'text/plain', 'body_chars': 0}
+        assert listener['routes'] == seeded_routes(site)
 
 
 def test_site_in_maintenance(moto, site):
@@ -59,6 +71,7 @@ def test_site_in_maintenance(moto, site):
     assert bypass['priority'] < sorry['priority']
     assert not bypass['drift'] and not sorry['drift']
     assert sorted(m['original_priority'] for m in https['moved_rules']) == [1, 2, 3]
+    assert https['routes'] == seeded_routes(site)   # our bypass and sorry rules are not the application's routing
     assert all(m['priority'] > sorry['priority'] for m in https['moved_rules'])
     assert SECRET not in repr(info)
 

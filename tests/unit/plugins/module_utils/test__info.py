@@ -76,3 +76,130 @@ def test_not_in_maintenance_with_only_a_bypass():
     summary = _info.listener_summary({'ListenerArn': 'arn:l', 'Port': 443}, [bypass], REDIRECT)
     assert _info.in_maintenance([summary]) is False
     assert _info.in_maintenance([]) is False
+
+
+# ---------------------------------------------------------------- routes
+
+NOT_FOUND = [R.fixed_response(404, 'text/plain', '')]
+
+
+def rule(arn, priority, hosts=None, paths=None, actions=None, extra=None, tags=None):
+    conditions = []
+    if hosts:
+        conditions.append(R.host_condition(hosts))
+    if paths:
+        conditions.append(R.path_condition(paths))
+    conditions += extra or []
+    return dict(arn=arn, priority=priority, conditions=conditions, actions=actions or [R.forward('tg-' + arn)],
+                tags=tags or {})
+
+
+def weighted(*pairs):
+    return [{'Type': 'forward', 'ForwardConfig': {'TargetGroups': [
+        {'TargetGroupArn': arn, 'Weight': weight} for arn, weight in pairs]}}]
+
+
+def tg(arn, paths, weight=None):
+    return dict(arn=arn, weight=weight, paths=paths)
+
+
+def test_routes_host_and_path_rules_in_priority_order():
+    rules = [rule('blog', 3, ['blog.example.com'], ['/*']),
+             rule('web', 2, ['shop.example.com'], ['/*']),
+             rule('api', 1, ['shop.example.com'], ['/api/*', '/v2/*'])]
+    assert _info.routes(rules, NOT_FOUND) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-api', ['/api/*', '/v2/*']), tg('tg-web', ['/*'])]),
+        dict(host='blog.example.com', target_groups=[tg('tg-blog', ['/*'])]),
+    ]
+
+
+def test_routes_several_hosts_in_one_condition_and_case():
+    rules = [rule('web', 1, ['Shop.Example.com', 'www.shop.example.com'])]
+    assert _info.routes(rules, NOT_FOUND) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-web', [])]),
+        dict(host='www.shop.example.com', target_groups=[tg('tg-web', [])]),
+    ]
+
+
+def test_routes_weighted_forward_keeps_weights_and_rule_order():
+    rules = [rule('w', 1, ['shop.example.com'], ['/*'], actions=weighted(('tg-new', 10), ('tg-old', 90)))]
+    assert _info.routes(rules, NOT_FOUND) == [dict(host='shop.example.com', target_groups=[
+        tg('tg-new', ['/*'], 10), tg('tg-old', ['/*'], 90)])]
+
+
+def test_routes_forward_config_with_one_group_is_a_plain_forward():
+    one = [{'Type': 'forward', 'TargetGroupArn': 'tg-a',
+            'ForwardConfig': {'TargetGroups': [{'TargetGroupArn': 'tg-a', 'Weight': 1}]}}]
+    assert _info.routes([rule('a', 1, ['a.example.com'], actions=one)], NOT_FOUND) == [
+        dict(host='a.example.com', target_groups=[tg('tg-a', [])])]
+
+
+def test_routes_default_forward_is_any_host_and_ends_every_host():
+    rules = [rule('api', 1, ['shop.example.com'], ['/api/*'])]
+    assert _info.routes(rules, [R.forward('tg-default')]) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-api', ['/api/*']), tg('tg-default', [])]),
+        dict(host=None, target_groups=[tg('tg-default', [])]),
+    ]
+
+
+def test_routes_rule_without_host_reaches_every_host_until_a_catch_all():
+    rules = [rule('shop', 1, ['shop.example.com'], ['/*']),
+             rule('static', 2, None, ['/static/*']),
+             rule('any', 3)]
+    assert _info.routes(rules, [R.forward('tg-never')]) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-shop', ['/*'])]),
+        dict(host=None, target_groups=[tg('tg-static', ['/static/*']), tg('tg-any', [])]),
+    ]
+
+
+def test_routes_same_group_by_several_rules_merges_paths():
+    rules = [rule('a', 1, ['shop.example.com'], ['/api/*'], actions=[R.forward('tg-api')]),
+             rule('b', 2, ['shop.example.com'], ['/admin/*'], actions=[R.forward('tg-api')]),
+             rule('c', 3, ['shop.example.com'], ['/*'], actions=[R.forward('tg-web')]),
+             rule('d', 4, ['blog.example.com'], ['/x/*'], actions=[R.forward('tg-blog')]),
+             rule('e', 5, ['blog.example.com'], None, actions=[R.forward('tg-blog')])]
+    assert _info.routes(rules, NOT_FOUND) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-api', ['/api/*', '/admin/*']), tg('tg-web', ['/*'])]),
+        dict(host='blog.example.com', target_groups=[tg('tg-blog', [])]),
+    ]
+
+
+def test_routes_redirect_and_fixed_response_rules_send_nowhere_but_end_a_host():
+    rules = [rule('old', 1, ['old.example.com'], ['/*'], actions=REDIRECT),
+             rule('maint', 2, ['shop.example.com'], ['/*'], actions=NOT_FOUND),
+             rule('shop', 3, ['shop.example.com'], ['/*'])]
+    # shop's forward is behind a catch-all fixed response: nothing of shop is forwarded
+    assert _info.routes(rules, REDIRECT) == []
+
+
+def test_routes_rule_with_other_conditions_is_not_a_catch_all():
+    canary = rule('canary', 1, ['shop.example.com'], ['/*'], extra=[R.header_condition('X-Canary', ['1'])])
+    rules = [canary, rule('web', 2, ['shop.example.com'], ['/*'])]
+    assert _info.routes(rules, NOT_FOUND) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-canary', ['/*']), tg('tg-web', ['/*'])])]
+
+
+def test_routes_wildcard_host_rules_reach_the_hosts_they_match():
+    rules = [rule('shop', 1, ['shop.example.com'], ['/api/*']),
+             rule('wild', 2, ['*.example.com'], ['/*'])]
+    assert _info.routes(rules, NOT_FOUND) == [
+        dict(host='shop.example.com', target_groups=[tg('tg-shop', ['/api/*']), tg('tg-wild', ['/*'])]),
+        dict(host='*.example.com', target_groups=[tg('tg-wild', ['/*'])]),
+    ]
+
+
+def test_routes_legacy_values_conditions():
+    legacy = dict(arn='l', priority=1, tags={}, actions=[R.forward('tg-l')],
+                  conditions=[{'Field': 'host-header', 'Values': ['legacy.example.com']},
+                              {'Field': 'path-pattern', 'Values': ['/old/*']}])
+    assert _info.routes([legacy], NOT_FOUND) == [
+        dict(host='legacy.example.com', target_groups=[tg('tg-l', ['/old/*'])])]
+
+
+def test_listener_summary_routes_leave_owned_rules_out():
+    ours = owned_rule('b', 1, 'bypass', 'office', [R.source_ip_condition(['10.0.0.0/8'])], [R.forward('tg-bypass')])
+    sorry = owned_rule('s', 2, 'sorry', 'sorry', [R.path_condition(['/*'])], [R.fixed_response(503, 'text/html', 'x')])
+    app = rule('web', 3, ['shop.example.com'], ['/*'], tags={_tags.SHIFT: '+2'})
+    summary = _info.listener_summary({'ListenerArn': 'arn:l', 'Port': 443}, [ours, sorry, app], NOT_FOUND)
+    assert summary['routes'] == [dict(host='shop.example.com', target_groups=[tg('tg-web', ['/*'])])]
+    assert _info.listener_summary({'ListenerArn': 'arn:l', 'Port': 80}, [], REDIRECT)['routes'] == []
