@@ -13,8 +13,8 @@ import jinja2
 from ansible_collections.sorrypage.aws.plugins.filter.probe_report import FilterModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _probe_report
 
-NAMES = ['sorry_is_sorry', 'sorry_off_probe_verdict', 'sorry_probe_done', 'sorry_verify_failure', 'sorry_verify_lines',
-         'sorry_verify_retries']
+NAMES = ['sorry_bypass_probe', 'sorry_is_sorry', 'sorry_off_probe_verdict', 'sorry_probe_done', 'sorry_probe_skip_reason',
+         'sorry_verify_expect', 'sorry_verify_failure', 'sorry_verify_lines', 'sorry_verify_retries']
 
 
 def filters():

@@ -56,5 +56,5 @@ def test_the_other_filters_pass_through():
              'listeners': [{'port': 443, 'protocol': 'HTTPS', 'arn': 'l443', 'redirect_only': False, 'owned_rules': []}]}
     plan = filters['sorry_preview_plan'](found, [{'name': 'shop', 'page': 'en'}], '/_p')
     assert plan == [{'port': 443, 'protocol': 'HTTPS', 'listener_arn': 'l443', 'name': 'preview-shop', 'page': 'en',
-                     'hosts': [], 'state': 'present'}]
+                     'hosts': [], 'state': 'present', 'make_room': False}]
     assert filters['sorry_preview_report'](found, plan, '/_p') == ['preview rule preview-shop present HTTPS 443 (path /_p)']
