@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: sorrypage.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The runbook inputs in the words of ingress_sorry: its ``sets`` option,
+with the bypass target groups read from the ALB (alb_sorry_info's
+``routes``), pure.
+
+The Ingress driver forwards the bypass of a host to one target group (or one
+weighted forward): when the application routes a host's paths to several
+target groups, the sets cannot be built and the caller falls back to the ALB
+driver, which mirrors the application's rules for the bypass. Header values
+are secrets: no message names them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+
+from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
+from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _page_problems
+from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import http_headers
+
+USE_ALB = "use the ALB driver (sorry_driver: alb), which mirrors the application's rules for the bypass"
+FALLBACK = 'the Ingress driver forwards a bypass to one target group per host (or one weighted forward); ' + USE_ALB
+
+
+def _label(index, entry):
+    return 'sorry_pages[%d] (%s)' % (index, entry['name'])
+
+
+def _host_label(host):
+    return "host '%s'" % host if host else 'every host'
+
+
+def _entries_for(host, listener_routes):
+    """The target group entries ({arn, weight, paths}) requests for ``host`` (None: every host) reach on one listener."""
+    if host is None:
+        return [group for route in listener_routes for group in route['target_groups']]
+    host = host.lower()
+    exact = [route for route in listener_routes if route['host'] == host]
+    if exact:
+        return list(exact[0]['target_groups'])
+    # No rule names the host: the rules of the host patterns it can match (or that match it), and of any host.
+    found = []
+    for route in listener_routes:
+        named = route['host']
+        if named is None or fnmatch.fnmatchcase(host, named) or fnmatch.fnmatchcase(named, host):
+            found.extend(route['target_groups'])
+    return found
+
+
+def _describe(entries):
+    parts = []
+    for arn in _arns(entries):
+        paths = []
+        for entry in entries:
+            if entry['arn'] == arn:
+                paths.extend(p for p in entry['paths'] or ['every path'] if p not in paths)
+        parts.append('%s for %s' % (arn, ', '.join(paths)))
+    return '; '.join(parts)
+
+
+def _groups_text(groups):
+    return ', '.join('%s (weight %s)' % (g['arn'], g['weight']) if isinstance(g, dict) else g for g in groups)
+
+
+def _arns(entries):
+    out = []
+    for entry in entries:
+        if entry['arn'] not in out:
+            out.append(entry['arn'])
+    return out
+
+
+def _one_forward(per_listener):
+    """The target_groups of one forward taking every request of a host, or None when the host is path-routed.
+
+    ``per_listener``: the host's entries on each listener that routes it.
+    """
+    entries = [entry for listener in per_listener for entry in listener]
+    arns = _arns(entries)
+    if len(arns) == 1:
+        return [arns[0]]
+    # Several groups are one weighted forward when, on every listener, they are the same weighted groups of the same
+    # paths (one rule's forward to several groups).
+    shapes = set()
+    for listener in per_listener:
+        if any(entry['weight'] is None for entry in listener):
+            return None
+        if len(set(tuple(entry['paths']) for entry in listener)) != 1:
+            return None
+        shapes.add(tuple(sorted((entry['arn'], entry['weight']) for entry in listener)))
+    if len(shapes) != 1:
+        return None
+    first = per_listener[0]
+    return [dict(arn=entry['arn'], weight=entry['weight']) for entry in first]
+
+
+def _listener_routes(info):
+    """[(port, routes)] of alb_sorry_info's listeners, and problems."""
+    if not isinstance(info, dict) or not isinstance(info.get('listeners'), list):
+        return [], ['the ALB read (alb_sorry_info) has no listeners: read the load balancer first']
+    found = []
+    problems = []
+    for listener in info['listeners']:
+        if not isinstance(listener.get('routes'), list):
+            problems.append('listener %s of the ALB read has no routes: read it with alb_sorry_info of this collection '
+                            'version' % listener.get('port'))
+            continue
+        found.append((listener.get('port'), listener['routes']))
+    return found, problems
+
+
+def _target_groups(label, hosts, listeners):
+    """(target_groups, problems) of one sorry_pages entry."""
+    problems = []
+    by_host = []
+    for host in hosts or [None]:
+        per_listener = [entries for entries in (_entries_for(host, routes) for _port, routes in listeners) if entries]
+        if not per_listener:
+            problems.append('%s: no rule of the ALB forwards %s to a target group, so a bypass has nowhere to go; '
+                            'check the hosts of the entry against the application\'s Ingress' % (label, _host_label(host)))
+            continue
+        groups = _one_forward(per_listener)
+        if groups is None:
+            entries = [entry for listener in per_listener for entry in listener]
+            problems.append('%s: the ALB routes %s to %d target groups (%s); %s'
+                            % (label, _host_label(host), len(_arns(entries)), _describe(entries), FALLBACK))
+            continue
+        by_host.append((host, groups))
+    if problems:
+        return [], problems
+    distinct = []
+    for _host, groups in by_host:
+        if groups not in distinct:
+            distinct.append(groups)
+    if len(distinct) > 1:
+        return [], ['%s: its hosts go to different target groups (%s); the bypass of one entry forwards to one target '
+                    'group: give each host its own sorry_pages entry, or %s'
+                    % (label, '; '.join('%s: %s' % (host, _groups_text(groups)) for host, groups in by_host), USE_ALB)]
+    return distinct[0], []
+
+
+def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source=False):
+    """The ``sets`` option of ingress_sorry: one set per sorry_pages entry.
+
+    ``info``: alb_sorry_info's result (its ``listeners`` with ``routes``);
+    ``pages``: sorry_pages ([{name, page, hosts}]); ``rendered_pages``: page
+    name to {body, ...}; ``bypass_cidrs``: CIDRs; ``bypass_headers``:
+    sorry_bypass_headers ([{name, value}]).
+
+    Each set is ``{hosts, body, source_ips, allow_any_source, http_headers:
+    [{name, values}], target_groups}``; target_groups is ``[arn]`` when the
+    hosts' requests go to one target group, ``[{arn, weight}]`` when they go
+    to one weighted forward, ``[]`` when there is no bypass. Raises
+    ValueError naming every problem (the hosts and the target groups of a
+    path-routed host), header values never shown.
+    """
+    rendered_pages = {} if rendered_pages is None else rendered_pages
+    pages = [] if pages is None else pages
+    problems = _page_problems(pages, rendered_pages)
+    headers = []
+    try:
+        headers = http_headers(bypass_headers)
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        allow_any_source = _flag(allow_any_source, 'sorry_bypass_allow_any_source')
+    except ValueError as exc:
+        problems.append(str(exc))
+    if bypass_cidrs is not None and not isinstance(bypass_cidrs, (list, tuple)):
+        problems.append('sorry_bypass_cidrs must be a list of CIDRs, got %s' % type(bypass_cidrs).__name__)
+    if problems:
+        raise ValueError('; '.join(problems))
+    cidrs = list(bypass_cidrs or [])
+    bypass = bool(cidrs or headers)
+    listeners, problems = _listener_routes(info) if bypass else ([], [])
+    sets = []
+    for index, entry in enumerate(pages):
+        hosts = [host.lower() for host in entry.get('hosts') or []]   # an Ingress takes hosts in lower case
+        groups = []
+        if bypass and listeners:
+            groups, entry_problems = _target_groups(_label(index, entry), hosts, listeners)
+            problems.extend(entry_problems)
+        page = rendered_pages[entry['page']]
+        page = page if isinstance(page, dict) else {}
+        sets.append(dict(hosts=hosts, body=page.get('body') or '', source_ips=list(cidrs),
+                         allow_any_source=allow_any_source, http_headers=[dict(h) for h in headers],
+                         target_groups=groups))
+    if problems:
+        raise ValueError('; '.join(problems))
+    return sets
