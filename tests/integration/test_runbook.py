@@ -343,6 +343,11 @@ def test_inputs_wrong_for_the_alb_fail_before_any_write(tmp_path, moto, counter,
         ({'sorry_listener_ports': [80, 8080]},
          "listener_ports 8080 not found on load balancer '%s' (its listeners: 80, 443)" % site['load_balancer_name']),
         ({'sorry_load_balancer_name': 'no-such-alb'}, "load balancer 'no-such-alb' was not found"),
+        # Found by the switch run before its first write, on every listener (the first version put passthrough
+        # rules on and moved the controller's rules before it failed).
+        ({'sorry_bypass_cidrs': ['198.51.100.300/32']},
+         "invalid input, nothing was changed: rule_sets[2] (bypass 'bypass'): source_ips: '198.51.100.300/32' is not an "
+         "IPv4 or IPv6 CIDR"),
     ]
     for extra, message in cases:
         book = Runbook(tmp_path, {'shop': site_vars(site, counter.url, **extra)})
