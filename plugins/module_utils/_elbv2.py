@@ -132,6 +132,15 @@ def read_listener(client, listener_arn):
         )
 
 
+def check_ports(balancer, listeners, ports):
+    """Raises NotFound naming the ports asked for that the load balancer has no listener on."""
+    missing = sorted(set(ports or []) - set(item['Port'] for item in listeners))
+    if missing:
+        raise NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
+            ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
+            ', '.join(str(item['Port']) for item in listeners) or 'none'))
+
+
 def read_site(client, name=None, arn=None, ports=None):
     """A load balancer, its tags and its listeners with their rules and tags.
 
@@ -143,11 +152,7 @@ def read_site(client, name=None, arn=None, ports=None):
     balancer = describe_load_balancer(client, name=name, arn=arn)
     listeners = describe_listeners(client, balancer['LoadBalancerArn'])
     if ports:
-        missing = sorted(set(ports) - set(item['Port'] for item in listeners))
-        if missing:
-            raise NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
-                ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
-                ', '.join(str(item['Port']) for item in listeners) or 'none'))
+        check_ports(balancer, listeners, ports)
         listeners = [item for item in listeners if item['Port'] in ports]
     described = [(listener, describe_rules(client, listener['ListenerArn'])) for listener in listeners]
     arns = [balancer['LoadBalancerArn']]

@@ -75,12 +75,7 @@ def read_site(client, name=None, arn=None, ports=None, parallel=4):
     """
     balancer = _elbv2.describe_load_balancer(client, name=name, arn=arn)
     listeners = _elbv2.describe_listeners(client, balancer['LoadBalancerArn'])
-    if ports:
-        missing = sorted(set(ports) - set(item['Port'] for item in listeners))
-        if missing:
-            raise _elbv2.NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
-                ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
-                ', '.join(str(item['Port']) for item in listeners) or 'none'))
+    _elbv2.check_ports(balancer, listeners, ports)
     # A rule deleted between DescribeRules and DescribeTags (RuleNotFound: the
     # controller still reconciles during `on`) means someone else is
     # writing: read the rules once more, as _elbv2.read_listener does.

@@ -211,11 +211,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 def _listeners(client, balancer, ports):
     listeners = _elbv2.describe_listeners(client, balancer['LoadBalancerArn'])
     if ports:
-        missing = sorted(set(ports) - set(item['Port'] for item in listeners))
-        if missing:
-            raise _elbv2.NotFound("listener_ports %s not found on load balancer '%s' (its listeners: %s)" % (
-                ', '.join(str(p) for p in missing), balancer['LoadBalancerName'],
-                ', '.join(str(item['Port']) for item in listeners) or 'none'))
+        _elbv2.check_ports(balancer, listeners, ports)
         listeners = [item for item in listeners if item['Port'] in ports]
     return listeners
 
