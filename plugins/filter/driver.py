@@ -40,16 +40,11 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sorrypage.aws.plugins.module_utils import _driver
+from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 
-def sorry_driver(requested, eks_outage='auto'):
-    try:
-        return _driver.choose(requested, eks_outage)
-    except ValueError as exc:
-        raise AnsibleFilterError('Nothing was changed: %s' % exc)
+sorry_driver = refusing(_driver.choose, 'Nothing was changed: ')
 
 
 class FilterModule(object):

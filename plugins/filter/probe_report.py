@@ -29,20 +29,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sorrypage.aws.plugins.module_utils import _probe_report as report
-
-
-def _checked(name, function):
-    def run(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError('%s: %s' % (name, exc))
-    run.__name__ = name
-    run.__doc__ = function.__doc__
-    return run
+from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 
 FILTERS = {
@@ -60,4 +48,4 @@ FILTERS = {
 
 class FilterModule(object):
     def filters(self):
-        return dict((name, _checked(name, function)) for name, function in FILTERS.items())
+        return dict((name, refusing(function, '%s: ' % name)) for name, function in FILTERS.items())

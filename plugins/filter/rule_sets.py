@@ -22,32 +22,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import functools
-
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_inputs
+from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 NOTHING_CHANGED = 'Nothing was changed: '
 
 
-def _refusing(function):
-    """The function, with its ValueError turned into a filter error."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError(NOTHING_CHANGED + str(exc))
-    return wrapper
-
-
-sorry_rule_sets = _refusing(_site_inputs.site_rule_sets)
-sorry_http_headers = _refusing(_site_inputs.http_headers)
-sorry_input_warnings = _refusing(_site_inputs.input_warnings)
-sorry_info_tags = _refusing(_site_inputs.info_tags)
-sorry_preview_plan = _refusing(_site_inputs.preview_plan)
-sorry_preview_report = _refusing(_site_inputs.preview_report)
+sorry_rule_sets = refusing(_site_inputs.site_rule_sets, NOTHING_CHANGED)
+sorry_http_headers = refusing(_site_inputs.http_headers, NOTHING_CHANGED)
+sorry_input_warnings = refusing(_site_inputs.input_warnings, NOTHING_CHANGED)
+sorry_info_tags = refusing(_site_inputs.info_tags, NOTHING_CHANGED)
+sorry_preview_plan = refusing(_site_inputs.preview_plan, NOTHING_CHANGED)
+sorry_preview_report = refusing(_site_inputs.preview_report, NOTHING_CHANGED)
 
 
 class FilterModule(object):

@@ -12,7 +12,6 @@ sorry_site_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason=
 sorry_summary(state, action, elapsed=None, check_mode=False) -> [str], action on|off|status
 sorry_lbc_rule_tags(lbc, eks_outage)       -> {sorrypage:lbc, sorrypage:lbc-replicas} or {}
 sorry_lbc_tags_stale(listeners, wanted)    -> bool, listeners as alb_sorry_site returned them
-sorry_eks_outage_mode(value)               -> 'auto' | 'true' | 'false'
 
 A bad input (sorry_eks_outage not auto or a boolean, an unknown summary
 action) fails the filter with the message of the check.
@@ -22,29 +21,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import functools
-
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_state
+from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 
-def _refusing(function):
-    """The function, with its ValueError turned into a filter error."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError(str(exc))
-    return wrapper
-
-
-sorry_site_state = _refusing(_site_state.build_state)
-sorry_summary = _refusing(_site_state.summary_lines)
-sorry_lbc_rule_tags = _refusing(_site_state.lbc_rule_tags)
-sorry_lbc_tags_stale = _refusing(_site_state.lbc_tags_stale)
-sorry_eks_outage_mode = _refusing(_site_state.parse_eks_outage)
+sorry_site_state = refusing(_site_state.build_state)
+sorry_summary = refusing(_site_state.summary_lines)
+sorry_lbc_rule_tags = refusing(_site_state.lbc_rule_tags)
+sorry_lbc_tags_stale = refusing(_site_state.lbc_tags_stale)
 
 
 class FilterModule(object):
@@ -54,5 +38,4 @@ class FilterModule(object):
             'sorry_summary': sorry_summary,
             'sorry_lbc_rule_tags': sorry_lbc_rule_tags,
             'sorry_lbc_tags_stale': sorry_lbc_tags_stale,
-            'sorry_eks_outage_mode': sorry_eks_outage_mode,
         }

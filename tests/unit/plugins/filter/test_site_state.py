@@ -33,7 +33,6 @@ def test_every_filter_is_registered_under_its_name():
         'sorry_summary': F.sorry_summary,
         'sorry_lbc_rule_tags': F.sorry_lbc_rule_tags,
         'sorry_lbc_tags_stale': F.sorry_lbc_tags_stale,
-        'sorry_eks_outage_mode': F.sorry_eks_outage_mode,
     }
 
 
@@ -70,13 +69,7 @@ def test_sorry_lbc_rule_tags_and_stale():
     assert F.sorry_lbc_tags_stale(listeners, {'sorrypage:lbc': 'paused'}) is False
 
 
-@pytest.mark.parametrize('value, mode', [('auto', 'auto'), ('Yes', 'true'), (False, 'false'), ('0', 'false')])
-def test_sorry_eks_outage_mode(value, mode):
-    assert F.sorry_eks_outage_mode(value) == mode
-
-
 @pytest.mark.parametrize('call, message', [
-    (lambda: F.sorry_eks_outage_mode('sometimes'), "sorry_eks_outage must be auto, true or false, got 'sometimes'"),
     (lambda: F.sorry_site_state(INFO, eks_outage='perhaps'), "sorry_eks_outage must be auto, true or false, got 'perhaps'"),
     (lambda: F.sorry_lbc_rule_tags({'action': 'paused'}, 'nope'), "sorry_eks_outage must be auto, true or false, got 'nope'"),
     (lambda: F.sorry_summary(F.sorry_site_state(INFO), 'verify'), "summary action must be on, off or status, got 'verify'"),
