@@ -39,8 +39,14 @@ def load_balancer_summary(balancer, tags):
     )
 
 
-def _owned_rule(rule):
-    kind, name, part = rule['owner']
+MADE_BY_US = 'sorrypage'
+MADE_BY_CONTROLLER = 'controller'
+MARKER_TAG = 'sorrypage:marker'
+BYPASS_FIELDS = ('source-ip', 'http-header')
+
+
+def _reported_rule(rule, kind, name, part, tags, drift, made_by):
+    """A rule as owned_rules reports it: http-header values masked (they are secrets)."""
     body = _rules.fixed_body(rule['actions'])
     summary = _rules.summarise_actions(rule['actions'])
     return dict(
@@ -49,14 +55,20 @@ def _owned_rule(rule):
         name=name,
         kind=kind,
         part=part,
-        tags=dict(rule['tags']),
+        made_by=made_by,
+        tags=tags,
         conditions=[camel_dict_to_snake_dict(c) for c in _rules.mask_conditions(
             [_rules.write_condition(c) for c in rule['conditions']])],
         action=summary,
         body_chars=len(body) if body is not None else None,
         status_code=int(summary['status_code']) if summary.get('type') == 'fixed-response' else None,
-        drift=_plan.drift_of(rule) is not None,
+        drift=drift,
     )
+
+
+def _owned_rule(rule):
+    kind, name, part = rule['owner']
+    return _reported_rule(rule, kind, name, part, dict(rule['tags']), _plan.drift_of(rule) is not None, MADE_BY_US)
 
 
 def _host_values(conditions):
@@ -159,10 +171,87 @@ def routes(foreign_rules, default_actions):
     return out
 
 
-def listener_summary(listener, rules, default_actions):
+def _marker_in(actions, markers):
+    """The first of ``markers`` the fixed-response body of ``actions`` holds, else None."""
+    body = _rules.fixed_body(actions)
+    if not body:
+        return None
+    return next((marker for marker in markers if marker in body), None)
+
+
+def _hosts_overlap(hosts_a, hosts_b):
+    """Whether a request can match both host lists ([]: any host); a wildcard is checked against the other's values."""
+    if not hosts_a or not hosts_b:
+        return True
+    return any(a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a) for a in hosts_a for b in hosts_b)
+
+
+def _bypasses(rule, sorry_rules):
+    """A forward with a source-ip or http-header condition in front of a sorry rule for some of the same hosts."""
+    if _rules.summarise_actions(rule['actions']).get('type') != 'forward':
+        return False
+    if not set(c.get('Field') for c in rule['conditions'] or []) & set(BYPASS_FIELDS):
+        return False
+    hosts = _host_values(rule['conditions'])
+    return any(sorry['priority'] > rule['priority'] and _hosts_overlap(hosts, _host_values(sorry['conditions']))
+               for sorry in sorry_rules)
+
+
+def controller_rules(foreign_rules, markers):
+    """The rules the AWS Load Balancer Controller made from the Ingress driver's edit, recognised without our tags.
+
+    ``foreign_rules``: a listener's rules not owned by this collection (as
+    read_listener records); ``markers``: the Sorry pages' build markers (empty
+    ones ignored; none: nothing is recognised).
+
+    Returns ``[(rule, kind, marker)]`` by priority: kind ``sorry`` for a rule
+    whose terminal action is a fixed response whose body holds a marker
+    (``marker``: the first of ``markers`` found); kind ``bypass`` (``marker``
+    None) for a rule in front of such a sorry rule (lower priority number)
+    whose terminal action is a forward, with a source-ip or http-header
+    condition, whose host-header values overlap the sorry rule's (or either
+    has no host-header condition).
+    """
+    markers = [m for m in markers or [] if m]
+    if not markers:
+        return []
+    rules = sorted(foreign_rules or [], key=lambda r: r['priority'])
+    found = dict((r['arn'], _marker_in(r['actions'], markers)) for r in rules)
+    sorry_rules = [r for r in rules if found[r['arn']]]
+    out = []
+    for rule in rules:
+        if found[rule['arn']]:
+            out.append((rule, 'sorry', found[rule['arn']]))
+        elif _bypasses(rule, sorry_rules):
+            out.append((rule, 'bypass', None))
+    return out
+
+
+def _controller_name(rule):
+    """A name that survives the controller renumbering its rules: from the hosts, not the priority."""
+    hosts = _host_values(rule['conditions'])
+    return 'ingress-%s' % (','.join(hosts) if hosts else 'any-host')
+
+
+def _controller_rule(rule, kind, marker):
+    tags = dict(rule['tags'])
+    if marker:
+        # The controller keeps no tag of ours on its rules; readers of the marker tag find it here.
+        tags[MARKER_TAG] = marker
+    return _reported_rule(rule, kind, _controller_name(rule), None, tags, False, MADE_BY_CONTROLLER)
+
+
+def listener_summary(listener, rules, default_actions, markers=None):
     """listener: a DescribeListeners entry; rules: its non-default rules as
-    read_listener records (arn, priority, conditions, actions, tags)."""
+    read_listener records (arn, priority, conditions, actions, tags);
+    markers: the Sorry pages' build markers, to recognise the controller's
+    sorry and bypass rules (see controller_rules): reported in owned_rules
+    (made_by controller), left out of moved_rules and routes."""
     owned, foreign = _plan.classify(rules)
+    recognised = controller_rules(foreign, markers)
+    taken = set(r['arn'] for r, _kind, _marker in recognised)
+    foreign = [r for r in foreign if r['arn'] not in taken]
+    reported = [_owned_rule(r) for r in owned] + [_controller_rule(r, kind, marker) for r, kind, marker in recognised]
     default = _rules.summarise_actions(default_actions)
     forwards = any(_rules.summarise_actions(r['actions']).get('type') == 'forward' for r in rules)
     return dict(
@@ -172,7 +261,7 @@ def listener_summary(listener, rules, default_actions):
         redirect_only=default.get('type') == 'redirect' and not forwards,
         default_action=default,
         rule_count=len(rules),
-        owned_rules=[_owned_rule(r) for r in sorted(owned, key=lambda r: r['priority'])],
+        owned_rules=sorted(reported, key=lambda r: r['priority']),
         moved_rules=[dict(arn=r['arn'], priority=r['priority'], original_priority=r['priority'] - _tags.parse_shift(r['tags']))
                      for r in foreign if _tags.parse_shift(r['tags'])],
         routes=routes(foreign, default_actions),

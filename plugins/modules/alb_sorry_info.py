@@ -15,6 +15,9 @@ description:
   - Read-only. Describes one Application Load Balancer for maintenance work, that is whether the AWS Load
     Balancer Controller manages it, and per listener the default action, the rules this collection owns
     (sorry, bypass, preview, with drift detection) and the rules it moved to make room.
+  - With O(markers), also the sorry and bypass rules the AWS Load Balancer Controller made from the Ingress driver's
+    edit (module M(sorrypage.aws.ingress_sorry)). Those carry the controller's tags, not this collection's, so they
+    are recognised by the Sorry page's build marker in their body instead.
   - Cheap, with one DescribeLoadBalancers call, one DescribeListeners call, one DescribeRules call per listener and
     one DescribeTags call per 20 rules.
 author:
@@ -33,6 +36,21 @@ options:
       - Only these listeners; all when omitted. A port the load balancer does not have is an error.
     type: list
     elements: int
+  markers:
+    description:
+      - The Sorry pages' unique build markers (C(marker) of M(sorrypage.aws.sorry_asset_upload)).
+      - A rule this collection did not tag whose terminal action is a fixed response whose body holds one of them is
+        reported in RV(listeners[].owned_rules) as kind V(sorry), with RV(listeners[].owned_rules[].made_by=controller).
+      - So is, as kind V(bypass), a rule this collection did not tag in front of such a sorry rule (lower priority
+        number) that forwards, has a C(source-ip) or C(http-header) condition, and whose host-header values overlap
+        the sorry rule's (or either has no host-header condition).
+      - Those rules are left out of RV(listeners[].routes) and RV(listeners[].moved_rules) and make
+        RV(in_maintenance) true when a sorry rule is among them. They still count in RV(listeners[].rule_count).
+      - Empty, the controller's rules are reported as any rule this collection does not own.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
@@ -62,6 +80,11 @@ EXAMPLES = r"""
   sorrypage.aws.alb_sorry_info:
     load_balancer_arn: "{{ alb_arn }}"
     listener_ports: [443]
+
+- name: Also the rules the AWS Load Balancer Controller made from the Ingress driver's edit
+  sorrypage.aws.alb_sorry_info:
+    load_balancer_name: k8s-shop-main-1234567890
+    markers: ["{{ sorry_build.marker }}"]
 """
 
 RETURN = r"""
@@ -119,7 +142,10 @@ listeners:
       description: Non-default rules on the listener.
       type: int
     owned_rules:
-      description: Rules this collection owns, by priority.
+      description:
+        - Rules this collection owns, by priority.
+        - With O(markers), also the AWS Load Balancer Controller's sorry and bypass rules made from the Ingress
+          driver's edit (C(made_by=controller)).
       type: list
       elements: dict
       contains:
@@ -130,16 +156,28 @@ listeners:
           description: Priority.
           type: int
         name:
-          description: The set's name.
+          description:
+            - The set's name.
+            - For a rule made by the controller, C(ingress-) and its host-header values, comma-separated, lower
+              case (C(ingress-any-host) without host-header condition).
           type: str
         kind:
           description: V(sorry), V(bypass) or V(preview).
           type: str
         part:
-          description: Index of the rule in its set.
+          description: Index of the rule in its set; null for a rule made by the controller.
           type: int
+        made_by:
+          description:
+            - V(sorrypage) for a rule this collection tagged; V(controller) for a rule the AWS Load Balancer
+              Controller made from the Ingress driver's edit, recognised by O(markers).
+          type: str
+          version_added: 0.3.0
         tags:
-          description: All tags of the rule (who, when, why included).
+          description:
+            - All tags of the rule (who, when, why included).
+            - For a sorry rule made by the controller, its own tags plus C(sorrypage:marker), the marker found in
+              its body.
           type: dict
         conditions:
           description: Conditions, snake_case, http-header values masked.
@@ -155,7 +193,8 @@ listeners:
           description: Status of a fixed response, else null.
           type: int
         drift:
-          description: The rule's conditions or actions are not what this collection wrote.
+          description: The rule's conditions or actions are not what this collection wrote; always false for a rule
+            made by the controller.
           type: bool
     moved_rules:
       description: Rules this collection does not own that it moved to make room.
@@ -211,7 +250,7 @@ listeners:
               weight: null
               paths: [/*]
 in_maintenance:
-  description: Some listener has a sorry rule of this collection.
+  description: Some listener has a sorry rule of this collection, or, with O(markers), one the controller made.
   returned: always
   type: bool
 """
@@ -234,6 +273,7 @@ def main():
             load_balancer_name=dict(type='str'),
             load_balancer_arn=dict(type='str'),
             listener_ports=dict(type='list', elements='int'),
+            markers=dict(type='list', elements='str', default=[], no_log=False),
         ),
         supports_check_mode=True,
         mutually_exclusive=[('load_balancer_name', 'load_balancer_arn')],
@@ -248,7 +288,8 @@ def main():
         module.fail_json(msg=str(e))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg='could not describe the load balancer')
-    listeners = [_info.listener_summary(listener, rules, default) for listener, rules, default in site]
+    listeners = [_info.listener_summary(listener, rules, default, markers=module.params['markers'])
+                 for listener, rules, default in site]
     module.exit_json(changed=False, load_balancer=_info.load_balancer_summary(balancer, tags), listeners=listeners,
                      in_maintenance=_info.in_maintenance(listeners))
 

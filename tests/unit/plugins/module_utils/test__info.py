@@ -203,3 +203,118 @@ def test_listener_summary_routes_leave_owned_rules_out():
     summary = _info.listener_summary({'ListenerArn': 'arn:l', 'Port': 443}, [ours, sorry, app], NOT_FOUND)
     assert summary['routes'] == [dict(host='shop.example.com', target_groups=[tg('tg-web', ['/*'])])]
     assert _info.listener_summary({'ListenerArn': 'arn:l', 'Port': 80}, [], REDIRECT)['routes'] == []
+
+
+# ---------------------------------------------------------------- the controller's rules from the Ingress driver
+
+MARKER = '8b8902a8aa'
+PAGE = u'<!doctype html><title>Maintenance</title><p>Back soon</p><!--%s-->' % MARKER
+LBC = {'elbv2.k8s.aws/cluster': 'prod', 'ingress.k8s.aws/stack': 'shop/main', 'ingress.k8s.aws/resource': '443:1'}
+LISTENER = {'ListenerArn': 'arn:l', 'Port': 443, 'Protocol': 'HTTPS'}
+HEADER_SECRET = 'c4a1f09e7b2d'
+
+
+def lbc(arn, priority, hosts=None, paths=None, actions=None, extra=None):
+    return rule(arn, priority, hosts, paths, actions, extra, tags=dict(LBC, **{'ingress.k8s.aws/resource': arn}))
+
+
+def ingress_site():
+    """The controller's rules for shop during maintenance: office bypass, header bypass, sorry; blog untouched."""
+    return [lbc('office', 1, ['shop.example.com'], ['/*'], extra=[R.source_ip_condition(['10.0.0.0/8'])]),
+            lbc('header', 2, ['shop.example.com'], ['/*'], extra=[R.header_condition('X-Bypass', [HEADER_SECRET])]),
+            lbc('sorry', 3, ['shop.example.com'], ['/*'], actions=[R.fixed_response(503, 'text/html', PAGE)]),
+            lbc('blog', 4, ['blog.example.com'], ['/*'])]
+
+
+def test_controller_sorry_and_bypass_rules_are_recognised_by_the_marker():
+    summary = _info.listener_summary(LISTENER, ingress_site(), NOT_FOUND, markers=['0000000000', MARKER])
+    assert [(r['arn'], r['kind'], r['made_by']) for r in summary['owned_rules']] == [
+        ('office', 'bypass', 'controller'), ('header', 'bypass', 'controller'), ('sorry', 'sorry', 'controller')]
+    office, header, sorry = summary['owned_rules']
+    assert sorry['name'] == 'ingress-shop.example.com' and sorry['part'] is None and sorry['drift'] is False
+    assert sorry['tags'] == dict(LBC, **{'ingress.k8s.aws/resource': 'sorry', 'sorrypage:marker': MARKER})
+    assert sorry['status_code'] == 503 and sorry['body_chars'] == len(PAGE)
+    assert office['tags'] == dict(LBC, **{'ingress.k8s.aws/resource': 'office'})   # no marker on a bypass
+    assert office['action'] == {'type': 'forward', 'target_groups': ['tg-office']}
+    assert header['conditions'][2] == {'field': 'http-header', 'http_header_config': {
+        'http_header_name': 'X-Bypass', 'values': ['********']}}
+    assert HEADER_SECRET not in repr(summary)
+    assert summary['rule_count'] == 4
+    assert summary['routes'] == [dict(host='blog.example.com', target_groups=[tg('tg-blog', ['/*'])])]
+    assert _info.in_maintenance([summary]) is True
+
+
+def test_our_own_rules_are_made_by_sorrypage_beside_the_controllers():
+    ours = owned_rule('p', 1, 'preview', 'preview', [R.path_condition(['/__sorry'])],
+                      [R.fixed_response(200, 'text/html', PAGE)])
+    summary = _info.listener_summary(LISTENER, [ours] + ingress_site()[2:], NOT_FOUND, markers=[MARKER])
+    assert [(r['arn'], r['kind'], r['made_by'], r['name'], r['part']) for r in summary['owned_rules']] == [
+        ('p', 'preview', 'sorrypage', 'preview', 0), ('sorry', 'sorry', 'controller', 'ingress-shop.example.com', None)]
+    assert 'sorrypage:marker' not in summary['owned_rules'][0]['tags']   # ours are reported with their own tags only
+
+
+def test_a_source_ip_forward_after_the_sorry_rule_is_not_a_bypass():
+    late = lbc('late', 5, ['shop.example.com'], ['/*'], extra=[R.source_ip_condition(['10.0.0.0/8'])])
+    summary = _info.listener_summary(LISTENER, ingress_site()[2:] + [late], NOT_FOUND, markers=[MARKER])
+    assert [r['arn'] for r in summary['owned_rules']] == ['sorry']
+    # late stays the application's: routes leave the recognised sorry rule out, as they do our own
+    assert summary['routes'] == [dict(host='blog.example.com', target_groups=[tg('tg-blog', ['/*'])]),
+                                 dict(host='shop.example.com', target_groups=[tg('tg-late', ['/*'])])]
+
+
+@pytest.mark.parametrize('candidate, bypass', [
+    (lbc('c', 1, ['shop.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])]), True),
+    (lbc('c', 1, None, extra=[R.header_condition('X-B', ['s'])]), True),            # no host: every host
+    (lbc('c', 1, ['*.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])]), True),   # wildcard matches
+    (lbc('c', 1, ['blog.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])]), False),  # other host
+    (lbc('c', 1, ['shop.example.com'], ['/api/*']), False),                          # no bypass condition
+    (lbc('c', 1, ['shop.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])],
+         actions=NOT_FOUND), False),                                                # not a forward
+])
+def test_what_counts_as_a_bypass_of_the_controllers_sorry_rule(candidate, bypass):
+    sorry = lbc('sorry', 3, ['shop.example.com'], ['/*'], actions=[R.fixed_response(503, 'text/html', PAGE)])
+    found = _info.controller_rules([sorry, candidate], [MARKER])
+    assert [(r['arn'], kind) for r, kind, _m in found] == ([('c', 'bypass')] if bypass else []) + [('sorry', 'sorry')]
+
+
+def test_a_bypass_before_a_sorry_rule_without_host_condition():
+    sorry = lbc('sorry', 3, None, ['/*'], actions=[R.fixed_response(503, 'text/html', PAGE)])
+    office = lbc('office', 1, ['blog.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])])
+    summary = _info.listener_summary(LISTENER, [office, sorry], NOT_FOUND, markers=[MARKER])
+    assert [(r['name'], r['kind']) for r in summary['owned_rules']] == [
+        ('ingress-blog.example.com', 'bypass'), ('ingress-any-host', 'sorry')]
+
+
+def test_a_fixed_response_without_a_marker_stays_foreign():
+    other = lbc('maint', 1, ['shop.example.com'], ['/*'],
+                actions=[R.fixed_response(503, 'text/html', '<p>old maintenance page 0000000000</p>')])
+    office = lbc('office', 0, ['shop.example.com'], extra=[R.source_ip_condition(['10.0.0.0/8'])])
+    summary = _info.listener_summary(LISTENER, [office, other], NOT_FOUND, markers=[MARKER, ''])
+    assert summary['owned_rules'] == []
+    assert summary['routes'] == [dict(host='shop.example.com', target_groups=[tg('tg-office', [])])]
+    assert _info.in_maintenance([summary]) is False
+
+
+def test_recognised_rules_are_not_moved_rules():
+    sorry = lbc('sorry', 23, ['shop.example.com'], ['/*'], actions=[R.fixed_response(503, 'text/html', PAGE)])
+    sorry['tags'][_tags.SHIFT] = '+20'
+    summary = _info.listener_summary(LISTENER, [sorry, lbc('web', 24, ['shop.example.com'])], NOT_FOUND,
+                                     markers=[MARKER])
+    assert [r['arn'] for r in summary['owned_rules']] == ['sorry']
+    assert summary['moved_rules'] == []
+
+
+@pytest.mark.parametrize('markers', [None, [], ['']])
+def test_without_markers_the_controllers_rules_are_foreign_as_before(markers):
+    rules = ingress_site()
+    summary = _info.listener_summary(LISTENER, rules, NOT_FOUND, markers=markers)
+    assert summary == _info.listener_summary(LISTENER, rules, NOT_FOUND)
+    assert summary['owned_rules'] == [] and _info.in_maintenance([summary]) is False
+    assert [r['host'] for r in summary['routes']] == ['shop.example.com', 'blog.example.com']
+    assert _info.controller_rules(rules, markers) == []
+
+
+def test_our_rules_say_they_are_made_by_sorrypage():
+    bypass = owned_rule('b', 1, 'bypass', 'office', [R.source_ip_condition(['10.0.0.0/8'])], [R.forward('tg-b')])
+    [reported] = _info.listener_summary(LISTENER, [bypass], NOT_FOUND)['owned_rules']
+    assert reported['made_by'] == 'sorrypage'
