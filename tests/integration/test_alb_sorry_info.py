@@ -87,6 +87,57 @@ def test_site_in_maintenance(moto, site):
     assert plain_http['owned_rules'] == []
 
 
+
+def test_rules_the_controller_made_from_the_ingress_edit(moto, site):
+    """What the AWS Load Balancer Controller programs from ingress_sorry's edit: its tags, none of ours."""
+    elbv2 = moto.client('elbv2')
+    listener, shop = site['listeners'][443], site['hosts'][0]
+    marker = '5e0c2f9a7d'
+    body = u'<!doctype html><title>Maintenance</title><p>\u30e1\u30f3\u30c6\u30ca\u30f3\u30b9</p><!--%s-->' % marker
+    # The controller renumbers from 1: the application's rules come after the ones from our annotations.
+    seeded = sorted((r for r in elbv2.describe_rules(ListenerArn=listener)['Rules'] if not r['IsDefault']),
+                    key=lambda r: int(r['Priority']))
+    elbv2.set_rule_priorities(RulePriorities=[{'RuleArn': r['RuleArn'], 'Priority': 10 + int(r['Priority'])}
+                                              for r in seeded])
+
+    def controller_rule(priority, conditions, actions):
+        tags = [{'Key': 'elbv2.k8s.aws/cluster', 'Value': 'sandbox'},
+                {'Key': 'ingress.k8s.aws/stack', 'Value': site['stack']},
+                {'Key': 'ingress.k8s.aws/resource', 'Value': '443:%d' % priority}]
+        host = {'Field': 'host-header', 'HostHeaderConfig': {'Values': [shop]}}
+        path = {'Field': 'path-pattern', 'PathPatternConfig': {'Values': ['/*']}}
+        return elbv2.create_rule(ListenerArn=listener, Priority=priority, Conditions=[host, path] + conditions,
+                                 Actions=actions, Tags=tags)['Rules'][0]['RuleArn']
+
+    forward = [{'Type': 'forward', 'TargetGroupArn': site['target_groups']['shop-web']}]
+    office = controller_rule(1, [{'Field': 'source-ip', 'SourceIpConfig': {'Values': ['10.0.0.0/8']}}], forward)
+    header = controller_rule(2, [{'Field': 'http-header', 'HttpHeaderConfig': {
+        'HttpHeaderName': 'X-Sorry-Bypass', 'Values': [SECRET]}}], forward)
+    sorry = controller_rule(3, [], [{'Type': 'fixed-response', 'FixedResponseConfig': {
+        'StatusCode': '503', 'ContentType': 'text/html', 'MessageBody': body}}])
+
+    info = run(INFO, moto.url, dict(load_balancer_name=site['load_balancer_name'], listener_ports=[443],
+                                    markers=['0000000000', marker]))
+    assert info['in_maintenance'] is True
+    [https] = info['listeners']
+    assert [(r['arn'], r['kind'], r['made_by'], r['name'], r['part']) for r in https['owned_rules']] == [
+        (office, 'bypass', 'controller', 'ingress-' + shop, None),
+        (header, 'bypass', 'controller', 'ingress-' + shop, None),
+        (sorry, 'sorry', 'controller', 'ingress-' + shop, None)]
+    page = https['owned_rules'][2]
+    assert page['tags']['sorrypage:marker'] == marker
+    assert page['tags']['ingress.k8s.aws/stack'] == site['stack']
+    assert page['status_code'] == 503 and page['body_chars'] == len(body) and page['drift'] is False
+    assert https['owned_rules'][1]['conditions'][2] == {'field': 'http-header', 'http_header_config': {
+        'http_header_name': 'X-Sorry-Bypass', 'values': ['********']}}
+    assert SECRET not in repr(info)
+    assert https['rule_count'] == 6 and https['moved_rules'] == []
+    assert https['routes'] == seeded_routes(site)   # the bypass forwards are not the application's routing
+
+    # Without markers they are the controller's rules like any other, as before.
+    plain = run(INFO, moto.url, dict(load_balancer_name=site['load_balancer_name'], listener_ports=[443]))
+    assert plain['in_maintenance'] is False and plain['listeners'][0]['owned_rules'] == []
+
 def test_plain_alb_and_redirect_listener(moto):
     site = seed_site(moto, name='redir', controller_managed=False, redirect_http=True)
     info = run(INFO, moto.url, dict(load_balancer_name=site['load_balancer_name']))
