@@ -87,7 +87,6 @@ def test_site_in_maintenance(moto, site):
     assert plain_http['owned_rules'] == []
 
 
-
 def test_rules_the_controller_made_from_the_ingress_edit(moto, site):
     """What the AWS Load Balancer Controller programs from ingress_sorry's edit: its tags, none of ours."""
     elbv2 = moto.client('elbv2')
@@ -137,6 +136,7 @@ def test_rules_the_controller_made_from_the_ingress_edit(moto, site):
     # Without markers they are the controller's rules like any other, as before.
     plain = run(INFO, moto.url, dict(load_balancer_name=site['load_balancer_name'], listener_ports=[443]))
     assert plain['in_maintenance'] is False and plain['listeners'][0]['owned_rules'] == []
+
 
 def test_plain_alb_and_redirect_listener(moto):
     site = seed_site(moto, name='redir', controller_managed=False, redirect_http=True)
