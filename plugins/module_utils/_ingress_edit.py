@@ -23,6 +23,12 @@ pure planner ``_ingress_plan``; this file reads, writes and retries:
   back at another resourceVersion (the failed ``test``), is re-read and
   re-planned, at most ``REREADS`` times; then the step fails saying so.
 * The planner's validation errors end the step before any write.
+* ``status`` only reads and never fails because of the cluster: when the
+  API cannot be reached or answers an error, the result says
+  ``readable: false``, the ``error`` and ``maintenance: unknown``.
+* The record keeps the pages' build markers and the maintenance info
+  (who/why/until/at), so ``off`` and ``status`` work from it alone; a rerun
+  of ``present`` keeps the recorded start time (sorrypage:at).
 * Header values of a bypass (secrets) never leave: patches, manifests and
   diffs go through ``redact``, and every string of the result and of the
   messages is scrubbed of the values given.
@@ -63,6 +69,12 @@ class EditFailed(Exception):
         self.msg = msg
 
 
+class NoAnswer(Exception):
+    """The cluster took longer than the caller's deadline (the module raises it from an alarm, status only).
+
+    Not an OSError: the client's retries would swallow a socket timeout and wait again."""
+
+
 class _Stale(Exception):
     """A write met a newer Ingress than the one it was planned from."""
 
@@ -71,8 +83,9 @@ class Context:
     """The inputs of one step; ``written`` collects the keys of the Ingresses written so far."""
 
     def __init__(self, state, stack=None, ingresses=None, sets=None, name_prefix=plan.DEFAULT_NAME_PREFIX,
-                 check_mode=False, diff=False, rereads=REREADS, where='the current kube context'):
+                 check_mode=False, diff=False, rereads=REREADS, where='the current kube context', info=None):
         self.state = state
+        self.info = {} if info is None else info
         self.stack = stack or None
         self.ingresses = list(ingresses or [])
         self.sets = sets
@@ -236,7 +249,11 @@ class _Step:
         self.after = {}
         self.our_ingress = None
         self.records = {}
+        self.read = {}  # the record of each Ingress as first read
         self.drift = {}
+
+    def saw(self, ingress):
+        self.read.setdefault(plan.ingress_key(ingress), plan.read_record(ingress))
 
     def did(self, key, action, before, after, body):
         entry = {'ingress': key, 'action': action}
@@ -295,7 +312,7 @@ def _refuse(ctx, exc):
 
 def _in_place_plan(ctx):
     if ctx.state == 'present':
-        return lambda ing: plan.plan_on_in_place(ing, ctx.sets, ctx.name_prefix)
+        return lambda ing: plan.plan_on_in_place(ing, ctx.sets, ctx.name_prefix, ctx.info)
     if ctx.state == 'sorry_absent':
         return lambda ing: plan.plan_off_in_place(ing, only='sorry')
     return plan.plan_off_in_place
@@ -305,6 +322,7 @@ def _edit_in_place(ctx, api, step, ingresses):
     plan_for = _in_place_plan(ctx)
     planned = []
     for ingress in ingresses:  # every plan first: a refusal comes before any write
+        step.saw(ingress)
         try:
             planned.append((ingress, plan_for(ingress)))
         except ValueError as exc:
@@ -362,6 +380,8 @@ def _edit_group(ctx, api, step, group):
 
     def attempt(_number):
         members, ours = _read_group(ctx, api, group)
+        for one in ours:
+            step.saw(one)
         if ctx.state == 'present' and len(ours) > 1:
             raise EditFailed('IngressGroup %s holds %d Ingresses of ours (%s); delete all but one. %s'
                              % (group, len(ours), ', '.join(plan.ingress_key(i) for i in ours), _nothing_changed(ctx)))
@@ -386,7 +406,8 @@ def _group_present(ctx, api, step, group, members, ours):
                          "group's members; check the stack and the context. %s" % (group, ctx.where, _nothing_changed(ctx)))
     namespace = _meta(ours).get('namespace') if ours else _meta(first_member(members)).get('namespace')
     try:
-        manifest = plan.our_ingress(members, namespace, ctx.sets, ctx.name_prefix)
+        manifest = plan.our_ingress(members, namespace, ctx.sets, ctx.name_prefix,
+                                    plan.kept_info(ctx.info, plan.read_record(ours) if ours else None))
     except ValueError as exc:
         raise _refuse(ctx, exc)
     name = manifest['metadata']['name']
@@ -482,6 +503,7 @@ def check_inputs(ctx):
         problems.append('state=present needs sets (hosts, body, bypass)')
     if not isinstance(ctx.rereads, int) or ctx.rereads < 0:
         problems.append('rereads must be an integer of 0 or more')
+    problems += plan.check_info(ctx.info)
     return '; '.join(problems) + '.' if problems else None
 
 
@@ -505,8 +527,12 @@ def step_result(ctx, step):
     changed = bool(step.patches)
     phases = [phase(record) for record in step.records.values()]
     maintenance = 'on' if 'on' in phases else ('bypass_only' if 'bypass_only' in phases else 'off')
+    # after the step first (the info now in force), then as read (what absent took out)
+    seen = [step.records[key] for key in sorted(step.records)] + [step.read[key] for key in sorted(step.read)]
     result = {
         'changed': changed,
+        'readable': True,
+        'error': None,
         'shape': step.shape,
         'group': step.group,
         'ingresses': list(step.touched),
@@ -515,6 +541,8 @@ def step_result(ctx, step):
         'record': step.records,
         'our_ingress': step.our_ingress,
         'maintenance': maintenance,
+        'markers': plan.markers_in(seen),
+        'info': plan.info_in(seen),
         'conflicts': ctx.conflicts,
         'message': _message(ctx, step, changed, maintenance),
     }
@@ -536,6 +564,7 @@ def execute(api, ctx):
             step.our_ingress = plan.ingress_key(ours[0]) if ours else None
         for ingress in ingresses:
             key = plan.ingress_key(ingress)
+            step.saw(ingress)
             step.records[key] = plan.read_record(ingress)
             step.drift[key] = plan.drift(ingress)
     elif shape == SHAPE_GROUP:
@@ -545,20 +574,63 @@ def execute(api, ctx):
     return step_result(ctx, step)
 
 
+def _target_of(ctx):
+    return ('stack %s' % ctx.stack) if ctx.stack else ('Ingresses %s' % ', '.join(ctx.ingresses))
+
+
+def unreadable(ctx, error):
+    """The result of a ``status`` that could not read the cluster: it says so instead of failing."""
+    return {
+        'changed': False,
+        'readable': False,
+        'error': error,
+        'shape': None,
+        'group': None,
+        'ingresses': [],
+        'patches': [],
+        'drift': {},
+        'record': {},
+        'our_ingress': None,
+        'maintenance': 'unknown',
+        'markers': [],
+        'info': {},
+        'conflicts': 0,
+        'message': 'Sorry page through %s: unknown, the cluster could not be read.' % _target_of(ctx),
+    }
+
+
+def _is_cluster_failure(exc):
+    """A failure of the cluster or of reaching it, as ``_k8s_errors`` tells them apart (not a bug of ours)."""
+    return errors.classify(exc) != 'other' or errors.status_of(exc) is not None
+
+
 def run(make_api, ctx):
     """One step with every failure turned into a message: (result, diff, None) or (None, None, message).
 
     ``make_api()`` gives the cluster API object, called only after the
-    inputs are checked. Messages are scrubbed of header values."""
+    inputs are checked. Messages are scrubbed of header values. A ``status``
+    the cluster does not let read returns ``unreadable`` instead of a
+    message; its bad inputs still fail."""
     problem = check_inputs(ctx)
     if problem:
         return None, None, scrub(problem + ' Nothing was changed.', ctx.secrets)
     try:
         result, diff = execute(make_api(), ctx)
         return result, diff, None
+    except NoAnswer as exc:
+        error = 'Could not read %s in %s: %s.' % (_target_of(ctx), ctx.where, str(exc).rstrip('.'))
+        if ctx.state == 'status':
+            return scrub(unreadable(ctx, error), ctx.secrets), None, None
+        return None, None, scrub('%s %s %s' % (error, _nothing_changed(ctx), DONE[ctx.state]), ctx.secrets)
     except EditFailed as exc:
+        if ctx.state == 'status':
+            return scrub(unreadable(ctx, exc.msg.strip()), ctx.secrets), None, None
         return None, None, scrub(exc.msg, ctx.secrets)
     except Exception as exc:  # pylint: disable=broad-except  # classified by type and status; every failure says what was left undone
         kind = errors.classify(exc)
+        if ctx.state == 'status' and _is_cluster_failure(exc):
+            error = 'Could not read %s in %s: %s: %s.' % (
+                _target_of(ctx), ctx.where, errors.what(kind, exc), errors.short(exc).rstrip('.'))
+            return scrub(unreadable(ctx, error), ctx.secrets), None, None
         msg = '%s: %s. %s %s' % (errors.what(kind, exc), errors.short(exc), _nothing_changed(ctx), DONE[ctx.state])
         return None, None, scrub(msg.strip(), ctx.secrets)

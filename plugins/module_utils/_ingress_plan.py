@@ -95,6 +95,11 @@ MAX_ACTION_NAME_CHARS = 63 - len('conditions.')
 _INGRESS_HOST_RE = re.compile(r'^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 _TARGET_GROUP_RE = re.compile(r'^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$')
 _ORDER_RE = re.compile(r'^[+-]?\d+$')
+# A page's build marker: the first 10 hex digits of a sha256 (_pages.make_marker).
+_MARKER_RE = re.compile(r'^[0-9a-f]{10}$')
+# The maintenance info rides in the record annotation; an Ingress's annotations share 256 KiB in all.
+MAX_INFO_CHARS = 4096
+START_KEY = 'sorrypage:at'
 
 # Where the controller puts the paths of one spec.rules entry.
 _PATH_TYPE_RANK = {'Exact': 0, 'Prefix': 1}
@@ -281,6 +286,55 @@ def _bypass_chunks(cidrs, headers, size):
     return chunks
 
 
+def _check_marker(label, marker):
+    if marker is None or (isinstance(marker, string_types) and _MARKER_RE.match(marker)):
+        return []
+    return ["%s.marker '%s' is not a page build marker: 10 lowercase hex characters (marker of "
+            "sorrypage.aws.sorry_asset_upload)" % (label, marker)]
+
+
+def markers_of(sets):
+    """The build markers of the sets, in order, each once."""
+    found = []
+    for page in sets or []:
+        marker = page.get('marker') if isinstance(page, dict) else None
+        if marker and marker not in found:
+            found.append(marker)
+    return found
+
+
+def check_info(info):
+    """Errors of the maintenance info (a dict of str to str), each naming the key and the limit."""
+    if info is None:
+        return []
+    if not isinstance(info, dict):
+        return ['info must be a dict of strings (sorrypage:by, sorrypage:why, sorrypage:until, sorrypage:at), not %s'
+                % type(info).__name__]
+    errors = []
+    for key in sorted(info, key=str):
+        value = info[key]
+        if not isinstance(key, string_types) or not key:
+            errors.append("info: key '%s' must be a non-empty string" % (key,))
+        elif not isinstance(value, string_types):
+            errors.append("info['%s'] is %s, not a string: quote it" % (key, type(value).__name__))
+    if not errors:
+        chars = len(_dump(info))
+        if chars > MAX_INFO_CHARS:
+            errors.append('info is %d characters as JSON, over the %d-character limit of the record annotation'
+                          % (chars, MAX_INFO_CHARS))
+    return errors
+
+
+def kept_info(info, old_record):
+    """The info to record: ``info`` as given, but the start time (sorrypage:at)
+    of the maintenance already recorded, so a rerun of ``on`` keeps it."""
+    info = dict(info or {})
+    old_info = (old_record or {}).get('info')
+    if isinstance(old_info, dict) and old_info.get(START_KEY):
+        info[START_KEY] = old_info[START_KEY]
+    return info
+
+
 def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
     """The spec.rules entries and annotations of a maintenance, in order.
 
@@ -293,6 +347,8 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
         http_headers:     [{name, values}] that bypass the page (values: secrets)
         target_groups:    the ARNs the host's rules forward to, read from the ALB:
                           [arn, ...] or [{arn, weight}, ...] (at most 5)
+        marker:           the page's build marker (10 hex characters), optional;
+                          recorded, see ``markers_of``
 
     Returns (rules, annotations): rules in the order they go first in
     spec.rules, one per host, the bypass path(s) then the sorry ``/*``; each
@@ -329,6 +385,7 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
         errors += ['%s.%s' % (label, e) for e in check_http_headers(headers)]
         groups, tg_errors = _target_groups(label, page.get('target_groups'))
         errors += tg_errors
+        errors += _check_marker(label, page.get('marker'))
         if (cidrs or headers) and not groups and not tg_errors:
             errors.append('%s: a bypass (source_ips or http_headers) needs target_groups: the ARNs the '
                           "host's rules forward to, read from the ALB" % label)
@@ -369,12 +426,20 @@ def _hash(value):
     return hashlib.sha256(value.encode('utf-8')).hexdigest()[:20]
 
 
-def _record(name_prefix, rules, annotations, created):
+def _record(name_prefix, rules, annotations, created, markers=None, info=None):
     """What we added, not a copy of the Ingress: our spec.rules entries (no
-    secrets in them) and a hash of each of our annotations."""
-    return {'version': RECORD_VERSION, 'prefix': name_prefix, 'rules': rules,
-            'annotations': dict((key, _hash(value)) for key, value in annotations.items()),
-            'created': sorted(created)}
+    secrets in them) and a hash of each of our annotations; and, so that
+    ``off`` and ``status`` work from the record alone, the pages' build
+    markers and the maintenance info (each only when there is one, so a
+    record without them reads as 0.2.0 wrote it)."""
+    record = {'version': RECORD_VERSION, 'prefix': name_prefix, 'rules': rules,
+              'annotations': dict((key, _hash(value)) for key, value in annotations.items()),
+              'created': sorted(created)}
+    if markers:
+        record['markers'] = list(markers)
+    if info:
+        record['info'] = dict(info)
+    return record
 
 
 def read_record(ingress):
@@ -387,6 +452,25 @@ def read_record(ingress):
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def markers_in(records):
+    """The build markers of the records (None ones skipped), in order, each once."""
+    found = []
+    for record in records:
+        for marker in (record or {}).get('markers') or []:
+            if isinstance(marker, string_types) and marker not in found:
+                found.append(marker)
+    return found
+
+
+def info_in(records):
+    """The maintenance info of the first record that has one, or {}."""
+    for record in records:
+        info = (record or {}).get('info')
+        if isinstance(info, dict) and info:
+            return dict(info)
+    return {}
 
 
 def _our_name_re(name_prefix):
@@ -485,15 +569,20 @@ def _regex_paths(ingress):
                          "switch this site with the alb driver" % (ingress_key(ingress), USE_REGEX_PATH_MATCH, value))
 
 
-def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX):
+def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
     """The JSON patch that switches the page on in an Ingress without a group,
     or None when the Ingress already holds exactly that.
 
     The patch: test resourceVersion; remove what an earlier run of ours left
     (another page, a half-removed maintenance); add our entries as the first
-    spec.rules entries, our annotations, and the record. See ``desired`` for
-    ``sets``. Raises ValueError before planning anything on bad input.
+    spec.rules entries, our annotations, and the record (with the sets'
+    markers and ``info``, its sorrypage:at kept from the record already
+    there: ``kept_info``). See ``desired`` for ``sets``. Raises ValueError
+    before planning anything on bad input.
     """
+    info_errors = check_info(info)
+    if info_errors:
+        raise ValueError('; '.join(info_errors))
     _in_group(ingress)
     _regex_paths(ingress)
     rules, annotations = desired(sets, name_prefix)
@@ -509,7 +598,7 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX):
             created.add('rules')
         if current_annotations is None:
             created.add('annotations')
-    record = _record(name_prefix, rules, annotations, created)
+    record = _record(name_prefix, rules, annotations, created, markers_of(sets), kept_info(info, old))
     wanted = dict(annotations)
     wanted[RECORD_ANNOTATION] = _dump(record)
 
@@ -617,11 +706,12 @@ def _disagree(what, values):
             'make them agree first' % (what, ', '.join('%s: %s' % item for item in values)))
 
 
-def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFIX):
+def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
     """The manifest of our own Ingress in an explicit IngressGroup, in
     ``namespace``: group.order -1000 so its paths come first, the class,
     listen-ports and certificate-arn of the group's members, our rules and
-    annotations, and the record (for ``drift``).
+    annotations, and the record (for ``drift``; with the sets' markers and
+    ``info`` as given: keep a start time with ``kept_info`` first).
 
     ``group_ingresses``: the group's members as read (our own Ingress among
     them is ignored). Raises ValueError, naming the Ingresses, when the members
@@ -666,6 +756,7 @@ def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFI
         rules, annotations = desired(sets, name_prefix)
     except ValueError as e:
         errors.append(str(e))
+    errors += check_info(info)
     if errors:
         raise ValueError('; '.join(errors))
 
@@ -681,7 +772,7 @@ def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFI
         spec['ingressClassName'] = [c for c in class_names if c][0]
     elif _annotations(members[0]).get(CLASS_ANNOTATION):
         meta_annotations[CLASS_ANNOTATION] = _annotations(members[0])[CLASS_ANNOTATION]
-    meta_annotations[RECORD_ANNOTATION] = _dump(_record(name_prefix, rules, annotations, []))
+    meta_annotations[RECORD_ANNOTATION] = _dump(_record(name_prefix, rules, annotations, [], markers_of(sets), info))
     return {
         'apiVersion': 'networking.k8s.io/v1',
         'kind': 'Ingress',

@@ -40,7 +40,10 @@ options:
       - C(sorry_absent) takes the Sorry path out and keeps the bypass, the first half of C(off) (so no internal user sees
         the page while the controller rewrites the rules one at a time).
       - C(absent) takes out everything of ours.
-      - C(status) only reads - the drift of our edit per Ingress and whether our own Ingress is there.
+      - C(status) only reads - the drift of our edit per Ingress and whether our own Ingress is there. It never fails
+        because of the cluster - when the Kubernetes API cannot be reached or answers an error, it returns
+        RV(readable=false), the RV(error) and RV(maintenance=unknown), within 20 seconds even when the API does not
+        answer at all (for this state only). Bad input still fails.
     type: str
     choices: [present, sorry_absent, absent, status]
     default: present
@@ -97,6 +100,22 @@ options:
             and C(weight) (0 to 999). Required with a bypass. The bypass forwards there by ARN, never by service name.
         type: list
         elements: raw
+      marker:
+        description:
+          - The page's unique build marker, 10 lowercase hex characters (RV(sorrypage.aws.sorry_asset_upload#module:marker)).
+          - Kept in the record, so C(off) and C(status) can tell the page from the record alone (RV(markers)).
+        type: str
+        version_added: 0.3.0
+  info:
+    description:
+      - Who, why and until when of the maintenance, string keys and values as for the ALB driver's tags
+        (C(sorrypage:by), C(sorrypage:why), C(sorrypage:until), C(sorrypage:at)), at most 4096 characters as JSON.
+      - Kept as given (not secrets) in the record annotation, for C(off) and C(status) from another machine (RV(info)).
+      - The start time C(sorrypage:at) already in the record is kept - a rerun with another C(sorrypage:at) writes
+        nothing. A change of any other key is written.
+    type: dict
+    default: {}
+    version_added: 0.3.0
   name_prefix:
     description:
       - Prefix of our action names and of our own Ingress's name, a DNS-1035 label.
@@ -130,6 +149,12 @@ EXAMPLES = r"""
             values: ["{{ vault_bypass_token }}"]
         target_groups:
           - arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef
+        marker: "{{ sorry_build.marker }}"
+    info:
+      "sorrypage:by": "{{ operator }}"
+      "sorrypage:why": planned database upgrade
+      "sorrypage:until": "2026-12-02T06:00:00Z"
+      "sorrypage:at": "{{ now(utc=true).isoformat() }}"
   register: ingress
 
 - name: Off, first half - the Sorry path goes, the bypass stays
@@ -146,6 +171,12 @@ EXAMPLES = r"""
   sorrypage.aws.ingress_sorry:
     stack: shop
     state: status
+  register: ingress_status
+
+- name: Say when the cluster could not be read (status does not fail for it)
+  ansible.builtin.debug:
+    msg: "{{ ingress_status.error }}"
+  when: not ingress_status.readable
 """
 
 RETURN = r"""
@@ -190,10 +221,40 @@ our_ingress:
   returned: success
   type: str
 maintenance:
-  description: What the records say is in force after the step - C(on), C(bypass_only) or C(off).
+  description:
+    - What the records say is in force after the step - C(on), C(bypass_only) or C(off); C(unknown) when a
+      O(state=status) could not read the cluster.
   returned: success
   type: str
   sample: on
+readable:
+  description: Whether the cluster was read. Only a O(state=status) returns V(false) (the other states fail instead).
+  returned: success
+  type: bool
+  sample: true
+  version_added: 0.3.0
+error:
+  description: When RV(readable) is V(false), one sentence naming what could not be read and why; else null.
+  returned: success
+  type: str
+  sample: null
+  version_added: 0.3.0
+markers:
+  description:
+    - The pages' build markers (O(sets[].marker)) in the records read or written by the step, in order, each once.
+  returned: success
+  type: list
+  elements: str
+  sample: [8b8902a8aa]
+  version_added: 0.3.0
+info:
+  description:
+    - The maintenance info (O(info)) of the first record that has one - the records after the step first, then as
+      read - or an empty dict. The start time C(sorrypage:at) is the one first recorded.
+  returned: success
+  type: dict
+  sample: {"sorrypage:by": "alice", "sorrypage:at": "2026-12-02T04:00:00Z"}
+  version_added: 0.3.0
 conflicts:
   description: How many writes met a newer Ingress and were re-read and re-planned.
   returned: success
@@ -206,6 +267,7 @@ message:
 
 import copy
 import os
+import signal
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
@@ -232,7 +294,9 @@ def argument_spec():
                 values=dict(type='list', elements='str', required=True, no_log=True),
             )),
             target_groups=dict(type='list', elements='raw'),
+            marker=dict(type='str'),
         )),
+        info=dict(type='dict', default={}),
         name_prefix=dict(type='str', default=DEFAULT_NAME_PREFIX),
     )
     return spec
@@ -247,6 +311,16 @@ def where(params):
     return text
 
 
+# A status gives the cluster this many seconds in all. The kubernetes client sends every request without a timeout
+# (its discovery call too, inside get_api_client), so an API that drops packets or never answers would hold the
+# run for minutes; a refused connection fails at once anyway. Other states keep the client's own behaviour.
+STATUS_DEADLINE = 20
+
+
+def _status_deadline(_signum, _frame):
+    raise _ingress_edit.NoAnswer('the Kubernetes API did not answer within %d seconds' % STATUS_DEADLINE)
+
+
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True,
                               mutually_exclusive=[('stack', 'ingresses')], required_one_of=[('stack', 'ingresses')],
@@ -254,8 +328,14 @@ def main():
     params = module.params
     ctx = _ingress_edit.Context(state=params['state'], stack=params['stack'], ingresses=params['ingresses'],
                                 sets=params['sets'], name_prefix=params['name_prefix'], check_mode=module.check_mode,
-                                diff=module._diff, where=where(params))
-    result, diff, failure = _ingress_edit.run(lambda: ClusterApi(get_api_client(module=module)), ctx)
+                                diff=module._diff, where=where(params), info=params['info'])
+    if params['state'] == 'status':
+        signal.signal(signal.SIGALRM, _status_deadline)
+        signal.alarm(STATUS_DEADLINE)
+    try:
+        result, diff, failure = _ingress_edit.run(lambda: ClusterApi(get_api_client(module=module)), ctx)
+    finally:
+        signal.alarm(0)
     if failure:
         module.fail_json(msg=failure)
     if diff is not None:

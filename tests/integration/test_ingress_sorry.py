@@ -8,11 +8,14 @@ group, or an IngressGroup of two). One test lets the stand-in controller
 ALB and asks the data plane what a visitor gets.
 """
 import copy
+import datetime
 import json
+import socket
 
 import pytest
+import yaml
 
-from tests.ansible_run import run_module
+from tests.ansible_run import run_module, run_playbook
 from tests.sandbox.dataplane import OFFICE_IP, PUBLIC_IP, DataPlane, request
 from tests.sandbox.k8s_api import K8sApi
 from tests.sandbox.lbc_reconciler import LbcReconciler
@@ -194,3 +197,57 @@ def test_the_controller_puts_the_page_in_front_and_off_restores_the_listener(mot
         assert snapshot_listener(elbv2, listener) == before
     finally:
         kube.stop()
+
+
+def _closed_port():
+    probe = socket.socket()
+    probe.bind(('127.0.0.1', 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there any more: a connection is refused
+    return port
+
+
+def _seconds(duration):
+    start, end = [datetime.datetime.strptime(duration[k], '%Y-%m-%dT%H:%M:%S.%fZ') for k in ('start', 'end')]
+    return (end - start).total_seconds()
+
+
+def _status_against(tmp_path, server):
+    """Run state=status with a kubeconfig whose API is ``server``: (module result, seconds the task took)."""
+    kubeconfig = tmp_path / 'kubeconfig'
+    kubeconfig.write_text(json.dumps({
+        'apiVersion': 'v1', 'kind': 'Config', 'current-context': 'gone',
+        'clusters': [{'name': 'gone', 'cluster': {'server': server}}],
+        'users': [{'name': 'gone-user', 'user': {'token': 'unused'}}],
+        'contexts': [{'name': 'gone', 'context': {'cluster': 'gone', 'user': 'gone-user'}}]}))
+    playbook = tmp_path / 'status.yml'
+    playbook.write_text(yaml.safe_dump([{
+        'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
+        'tasks': [{'name': 'status', MODULE: {'state': 'status', 'stack': 'shop/web',
+                                              'kubeconfig': str(kubeconfig), 'context': 'gone'}}]}]))
+    ran = run_playbook(str(playbook), inventory='localhost,', timeout=120)
+    assert ran.rc == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    result = ran.task('status', 'localhost')
+    assert not result.get('failed'), result.get('msg')
+    assert result['readable'] is False and result['maintenance'] == 'unknown' and result['changed'] is False
+    assert result['record'] == {} and result['markers'] == [] and result['info'] == {}
+    # the task's own time, without ansible-playbook's start
+    return result, _seconds(ran.data['plays'][0]['tasks'][0]['task']['duration'])
+
+
+def test_status_with_the_api_unreachable_returns_readable_false_promptly(tmp_path):
+    result, seconds = _status_against(tmp_path, 'http://127.0.0.1:%d' % _closed_port())
+    assert result['error'].startswith('Could not read stack shop/web in context gone: the Kubernetes API cannot be '
+                                      'reached: '), result['error']
+    assert 'Connection refused' in result['error'] and seconds < 15, (seconds, result['error'])
+
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    silent.bind(('127.0.0.1', 0))
+    silent.listen(16)
+    try:
+        result, seconds = _status_against(tmp_path, 'http://127.0.0.1:%d' % silent.getsockname()[1])
+    finally:
+        silent.close()
+    assert result['error'] == ('Could not read stack shop/web in context gone: the Kubernetes API did not answer '
+                               'within 20 seconds.')
+    assert 19 < seconds < 35, seconds

@@ -527,3 +527,117 @@ def test_group_member_with_our_name_but_not_ours_is_refused():
     assert api.writes == []
     assert failure == ('Ingress shop/sorrypage-maintenance is in IngressGroup shop but is not ours (no label '
                        'app.kubernetes.io/managed-by=sorrypage.aws): choose another name_prefix. Nothing was changed.')
+
+
+# ------------------------------------------------------------ markers and info in the record, status never fails
+
+MARKER = '8b8902a8aa'
+INFO = {'sorrypage:by': 'alice', 'sorrypage:why': 'db upgrade', 'sorrypage:until': '06:00 UTC',
+        'sorrypage:at': '2026-12-02T04:00:00Z'}
+MARKED = [dict(SETS[0], marker=MARKER)]
+
+
+@pytest.mark.parametrize('stack, key', [('shop/web', 'shop/web'), ('shop', 'payments/sorrypage-maintenance')])
+def test_markers_and_info_are_recorded_and_returned_in_every_state(stack, key):
+    api = FakeApi([ingress()]) if stack == 'shop/web' else group_api()
+    on, _diff = ok(api, sets=MARKED, info=INFO, stack=stack)
+    assert on['readable'] is True and on['error'] is None
+    assert on['markers'] == [MARKER] and on['info'] == INFO
+    record = json.loads(api.objects[key]['metadata']['annotations'][plan.RECORD_ANNOTATION])
+    assert record['markers'] == [MARKER] and record['info'] == INFO
+    for state in ('status', 'sorry_absent', 'absent'):  # absent: from the record as read, before it went
+        result, _diff = ok(api, state, stack=stack)
+        assert (result['readable'], result['markers'], result['info']) == (True, [MARKER], INFO), state
+    assert ok(api, 'status', stack=stack)[0]['markers'] == []
+
+
+@pytest.mark.parametrize('stack', ['shop/web', 'shop'])
+def test_rerun_with_another_start_time_writes_nothing_and_keeps_the_first(stack):
+    api = FakeApi([ingress()]) if stack == 'shop/web' else group_api()
+    ok(api, sets=MARKED, info=INFO, stack=stack)
+    writes = len(api.writes)
+    again, _diff = ok(api, sets=MARKED, info=dict(INFO, **{'sorrypage:at': '2026-12-02T05:59:00Z'}), stack=stack)
+    assert again['changed'] is False and len(api.writes) == writes
+    assert again['info']['sorrypage:at'] == INFO['sorrypage:at']
+
+
+@pytest.mark.parametrize('stack', ['shop/web', 'shop'])
+def test_another_info_value_is_written_with_the_first_start_time(stack):
+    api = FakeApi([ingress()]) if stack == 'shop/web' else group_api()
+    ok(api, sets=MARKED, info=INFO, stack=stack)
+    writes = len(api.writes)
+    longer = dict(INFO, **{'sorrypage:until': '08:00 UTC', 'sorrypage:at': '2026-12-02T05:59:00Z'})
+    again, _diff = ok(api, sets=MARKED, info=longer, stack=stack)
+    assert again['changed'] is True and len(api.writes) == writes + 1
+    assert again['info'] == dict(INFO, **{'sorrypage:until': '08:00 UTC'})
+
+
+def test_bad_info_fails_before_any_call_in_every_state():
+    for state in edit.STATES:
+        made = []
+        ctx = edit.Context(state, stack='shop/web', sets=SETS, info={'sorrypage:until': 6})
+        result, _diff, failure = edit.run(lambda: made.append(1), ctx)
+        assert result is None and made == []
+        assert failure == "info['sorrypage:until'] is int, not a string: quote it. Nothing was changed."
+
+
+def refused():
+    urllib3 = pytest.importorskip('urllib3')
+    reason = urllib3.exceptions.NewConnectionError(None, 'Failed to establish a new connection: [Errno 111] '
+                                                         'Connection refused')
+    return urllib3.exceptions.MaxRetryError(None, '/version', reason)
+
+
+def _unreadable(result, diff, failure):
+    assert failure is None and diff is None
+    assert result['readable'] is False and result['changed'] is False and result['maintenance'] == 'unknown'
+    assert result['record'] == {} and result['drift'] == {} and result['markers'] == [] and result['info'] == {}
+    return result['error']
+
+
+def test_status_when_the_api_cannot_be_reached_says_so_and_does_not_fail():
+    def make_api():
+        raise refused()
+    ctx = edit.Context('status', stack='shop/web', where='context prod')
+    error = _unreadable(*edit.run(make_api, ctx))
+    assert error.startswith('Could not read stack shop/web in context prod: the Kubernetes API cannot be reached: '
+                            'MaxRetryError: ')
+    assert 'Connection refused' in error
+    # the other states keep failing
+    result, _diff, failure = edit.run(make_api, edit.Context('absent', stack='shop/web'))
+    assert result is None and failure.startswith('the Kubernetes API cannot be reached: MaxRetryError')
+
+
+def test_status_forbidden_says_so_and_does_not_fail():
+    api = group_api()
+    api.fail_list = ApiException(403, 'Forbidden', 'ingresses is forbidden: cannot list resource "ingresses"')
+    error = _unreadable(*run(api, 'status', stack='shop'))
+    assert error == ('Could not read stack shop in the current kube context: the Kubernetes API refused the '
+                     'credentials (HTTP 403 or an auth plugin failure): HTTP 403 Forbidden: ingresses is forbidden: '
+                     'cannot list resource "ingresses".')
+
+
+def test_status_of_a_missing_explicit_ingress_says_so_and_does_not_fail():
+    error = _unreadable(*run(FakeApi([ingress()]), 'status', ingresses=['shop/web', 'shop/gone']))
+    assert error.startswith('ingresses: Ingress shop/gone is not in the current kube context.')
+
+
+def test_status_still_fails_on_bad_input_and_on_a_bug_of_ours():
+    result, _diff, failure = edit.run(FakeApi, edit.Context('status', stack='a/b/c'))
+    assert result is None and "stack: 'a/b/c' is not namespace/name" in failure
+
+    def broken():
+        raise TypeError('unexpected keyword')
+    result, _diff, failure = edit.run(broken, edit.Context('status', stack='shop/web'))
+    assert result is None and failure.startswith('a Kubernetes API call failed: TypeError: unexpected keyword')
+
+
+def test_no_answer_before_the_deadline_is_unreadable_for_status_and_a_failure_otherwise():
+    def make_api():
+        raise edit.NoAnswer('the Kubernetes API did not answer within 20 seconds')
+    error = _unreadable(*edit.run(make_api, edit.Context('status', stack='shop', where='context prod')))
+    assert error == 'Could not read stack shop in context prod: the Kubernetes API did not answer within 20 seconds.'
+    result, _diff, failure = edit.run(make_api, edit.Context('absent', stack='shop', where='context prod'))
+    assert result is None and failure == ('Could not read stack shop in context prod: the Kubernetes API did not '
+                                          'answer within 20 seconds. Nothing was changed. The maintenance is still '
+                                          'in the Ingress.')

@@ -642,3 +642,82 @@ def test_redact_hides_header_values_in_patches_and_manifests():
     assert SECRET in json.dumps(manifest)
     assert SECRET not in json.dumps(plan.redact(manifest))
     assert plan.redact(manifest)['spec'] == manifest['spec']
+
+
+# ---------------------------------------------------------------- markers and info in the record
+
+MARKER = '8b8902a8aa'
+INFO = {'sorrypage:by': 'alice', 'sorrypage:why': 'db upgrade, "phase 2"', 'sorrypage:until': '06:00 UTC',
+        'sorrypage:at': '2026-12-02T04:00:00Z'}
+
+
+def test_record_keeps_the_markers_in_order_once_and_the_info_as_given():
+    sets = [page(marker=MARKER), page(hosts=['blog.example.com'], marker='0123456789'),
+            page(hosts=['api.example.com'], marker=MARKER)]
+    on = server_write(seed(), plan.plan_on_in_place(seed(), sets, info=INFO))
+    record = plan.read_record(on)
+    assert record['markers'] == [MARKER, '0123456789']
+    assert record['info'] == INFO
+    assert plan.markers_in([None, record, {'markers': ['0123456789', 'ffffffffff']}]) == [
+        MARKER, '0123456789', 'ffffffffff']
+    assert plan.info_in([None, {'info': {}}, record]) == INFO
+    assert plan.info_in([None]) == {}
+
+
+def test_record_without_markers_nor_info_reads_as_before():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()]))
+    assert 'markers' not in plan.read_record(on) and 'info' not in plan.read_record(on)
+
+
+def test_rerun_with_another_start_time_keeps_the_recorded_one_and_writes_nothing():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page(marker=MARKER)], info=INFO))
+    later = dict(INFO, **{'sorrypage:at': '2026-12-02T05:30:00Z'})
+    assert plan.plan_on_in_place(on, [page(marker=MARKER)], info=later) is None
+    assert plan.kept_info(later, plan.read_record(on))['sorrypage:at'] == INFO['sorrypage:at']
+    assert plan.kept_info(later, None) == later
+
+
+def test_another_info_value_or_marker_is_written_and_keeps_the_start_time():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page(marker=MARKER)], info=INFO))
+    longer = dict(INFO, **{'sorrypage:until': '08:00 UTC', 'sorrypage:at': 'now'})
+    ops = plan.plan_on_in_place(on, [page(marker=MARKER)], info=longer)
+    assert ops is not None
+    record = plan.read_record(server_write(on, ops))
+    assert record['info'] == dict(INFO, **{'sorrypage:until': '08:00 UTC'})
+    new_page = plan.read_record(server_write(on, plan.plan_on_in_place(on, [page(marker='abcdef0123')], info=INFO)))
+    assert new_page['markers'] == ['abcdef0123']
+
+
+def test_sorry_absent_keeps_markers_and_info_in_the_record():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page(marker=MARKER)], info=INFO))
+    half = plan.read_record(server_write(on, plan.plan_off_in_place(on, only='sorry')))
+    assert half['markers'] == [MARKER] and half['info'] == INFO
+
+
+def test_our_ingress_records_markers_and_info():
+    manifest = plan.our_ingress([member('web')], 'shop', [page(marker=MARKER)], info=INFO)
+    record = plan.read_record(manifest)
+    assert record['markers'] == [MARKER] and record['info'] == INFO
+
+
+@pytest.mark.parametrize('marker', ['8B8902A8AA', '8b8902a8a', '8b8902a8aaa', 'zzzzzzzzzz', 12])
+def test_bad_marker_is_refused_naming_the_set(marker):
+    with pytest.raises(ValueError) as err:
+        plan.desired([page(marker=marker)])
+    assert str(err.value) == ("sets[0].marker '%s' is not a page build marker: 10 lowercase hex characters "
+                              "(marker of sorrypage.aws.sorry_asset_upload)" % marker)
+
+
+@pytest.mark.parametrize('info, message', [
+    (['sorrypage:by'], 'info must be a dict of strings (sorrypage:by, sorrypage:why, sorrypage:until, sorrypage:at), '
+                       'not list'),
+    ({'sorrypage:until': 6}, "info['sorrypage:until'] is int, not a string: quote it"),
+    ({'': 'x'}, "info: key '' must be a non-empty string"),
+    ({'sorrypage:why': 'x' * 5000}, 'info is 5020 characters as JSON, over the 4096-character limit of the record '
+                                    'annotation'),
+])
+def test_bad_info_is_refused_naming_the_key_and_the_limit(info, message):
+    assert plan.check_info(info) == [message]
+    with pytest.raises(ValueError) as err:
+        plan.plan_on_in_place(seed(), [page()], info=info)
+    assert str(err.value) == message
