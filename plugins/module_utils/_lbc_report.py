@@ -23,7 +23,7 @@ def base(ctx, **values):
     """A result with every key; ``ctx`` is the step's Context."""
     out = {'action': None, 'site': ctx.site, 'mode': ctx.mode, 'deployment': None, 'cluster_name': ctx.cluster_name,
            'replicas_recorded': None, 'replicas': None, 'available_replicas': None, 'holders': [], 'paused_at': None,
-           'webhooks': [], 'reapply': False, 'pending': False, 'warnings': [], 'message': ''}
+           'webhooks': [], 'reapply': False, 'pending': False, 'warnings': [], 'message': '', 'cluster_problem': ''}
     out.update(values)
     return out
 
@@ -217,7 +217,7 @@ def status(ctx, dep_id, record, replicas, available, problem, gitops, damaged_va
         message = '%s runs with %d replicas; no pause recorded.' % (dep_id, replicas)
     return base(ctx, action='paused' if record.present or damaged_value is not None else 'not_paused', deployment=dep_id,
                 replicas_recorded=record.recorded, replicas=replicas, available_replicas=available, holders=holders,
-                paused_at=record.at, pending=pending_hold, warnings=warnings, message=message)
+                paused_at=record.at, pending=pending_hold, warnings=warnings, message=message, cluster_problem=problem or '')
 
 
 def status_unknown(ctx, warning):

@@ -160,6 +160,12 @@ controller:
     cluster_name:
       description: O(cluster_name) as given.
       type: str
+    cluster_problem:
+      description:
+        - status only, why the controller found must not be used for this ALB (its C(--cluster-name) is not O(cluster_name),
+          or it has none); empty when it serves the ALB or was not read. The Ingress driver is chosen only when empty.
+      type: str
+      version_added: 0.3.0
     replicas_recorded:
       description: The count kept in the record, or null.
       type: int
