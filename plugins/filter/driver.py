@@ -2,51 +2,32 @@
 # Copyright: sorrypage.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Filter: the driver that switches a site, from sorry_driver and sorry_eks_outage."""
+"""Filters: the driver that switches a site (the functions of module_utils/_driver.py).
+
+sorry_driver(requested, eks_outage='auto')
+    -> {driver, requested, reason, eks_outage (auto|true|false), resolved}
+       from sorry_driver (auto, alb or ingress) and sorry_eks_outage, read once before anything else. alb, and
+       auto with sorry_eks_outage=true, are resolved at once; otherwise the site is read and
+sorry_driver_for_site(mode, info, lbc=None, ingress=None, step='on', ingresses=None)
+    -> mode with driver, reason, recorded (the driver whose state is on the site, or none), stack, ingresses
+       from alb_sorry_info's result, lbc_pause status's controller and ingress_sorry status's result. A site is
+       switched off by the driver that switched it on.
+
+Both fail, naming the variable and the choices or why sorry_driver=ingress cannot switch the site, before any change.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r"""
-name: sorry_driver
-author: sorrypage.aws contributors
-version_added: 0.2.0
-short_description: Choose the driver of a site and read sorry_eks_outage, once
-description:
-  - Returns C(driver) (the role C(sorrypage.aws.driver_<driver>) that switches the site), C(reason) (why, for
-    C(status) and the summary) and C(eks_outage) (V(auto), V(true) or V(false); Ansible's booleans are accepted).
-  - Fails, naming the variable and its choices, for any other value.
-options:
-  _input:
-    description: The value of C(sorry_driver), V(auto) or V(alb).
-    type: str
-    required: true
-  eks_outage:
-    description: The value of C(sorry_eks_outage).
-    type: raw
-    default: auto
-"""
-
-EXAMPLES = r"""
-- name: Choose the driver once
-  ansible.builtin.set_fact:
-    __sorry_mode: "{{ sorry_driver | sorrypage.aws.sorry_driver(eks_outage=sorry_eks_outage) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: C(driver), C(reason) and C(eks_outage).
-  type: dict
-"""
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _driver
 from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 
 sorry_driver = refusing(_driver.choose, 'Nothing was changed: ')
+sorry_driver_for_site = refusing(_driver.resolve)
 
 
 class FilterModule(object):
     def filters(self):
-        return {'sorry_driver': sorry_driver}
+        return {'sorry_driver': sorry_driver, 'sorry_driver_for_site': sorry_driver_for_site}

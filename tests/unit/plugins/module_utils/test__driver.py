@@ -7,24 +7,148 @@ import pytest
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _driver
 
+OUTAGE_REASON = 'auto: sorry_eks_outage=true switches on the ALB itself and pauses the controller'
+
 
 @pytest.mark.parametrize('requested, eks, expected', [
-    ('auto', 'auto', dict(driver='alb', reason='auto: the ALB rules are the only driver of this version', eks_outage='auto')),
-    ('AUTO', False, dict(driver='alb', reason='auto: the ALB rules are the only driver of this version', eks_outage='false')),
-    ('auto', 'yes', dict(driver='alb', reason='auto: sorry_eks_outage=true switches on the ALB itself', eks_outage='true')),
-    ('alb', 'off', dict(driver='alb', reason='sorry_driver=alb', eks_outage='false')),
-    (' alb ', True, dict(driver='alb', reason='sorry_driver=alb', eks_outage='true')),
+    ('auto', 'auto', dict(driver='auto', requested='auto', reason='', eks_outage='auto', resolved=False)),
+    ('AUTO', False, dict(driver='auto', requested='auto', reason='', eks_outage='false', resolved=False)),
+    ('auto', 'yes', dict(driver='alb', requested='auto', reason=OUTAGE_REASON, eks_outage='true', resolved=True)),
+    ('alb', 'off', dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='false', resolved=True)),
+    (' alb ', True, dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='true', resolved=True)),
+    ('Ingress', 'auto', dict(driver='ingress', requested='ingress', reason='', eks_outage='auto', resolved=False)),
 ])
 def test_choose(requested, eks, expected):
     assert _driver.choose(requested, eks) == expected
 
 
 @pytest.mark.parametrize('requested, eks, message', [
-    ('ingres', 'auto', "sorry_driver must be one of auto, alb, got 'ingres'"),
-    (None, 'auto', "sorry_driver must be one of auto, alb, got 'None'"),
+    ('ingres', 'auto', "sorry_driver must be one of auto, alb, ingress, got 'ingres'"),
+    (None, 'auto', "sorry_driver must be one of auto, alb, ingress, got 'None'"),
     ('alb', 'sometimes', "sorry_eks_outage must be auto, true or false, got 'sometimes'"),
 ])
 def test_bad_values_name_the_variable_and_the_choices(requested, eks, message):
     with pytest.raises(ValueError) as info:
         _driver.choose(requested, eks)
     assert str(info.value) == message
+
+
+# ---- resolve: what the site says ---------------------------------------------------------------------------------
+def info(managed=True, cluster='prod', stack='shop/web', owned=()):
+    tags = {}
+    if managed:
+        tags = {'elbv2.k8s.aws/cluster': cluster, 'ingress.k8s.aws/stack': stack}
+        tags = dict((k, v) for k, v in tags.items() if v)
+    return {'load_balancer': {'controller_managed': managed, 'cluster_name': cluster if managed else None, 'tags': tags},
+            'listeners': [{'port': 443, 'owned_rules': list(owned)}]}
+
+
+RUNNING = {'action': 'not_paused', 'deployment': 'kube-system/aws-load-balancer-controller', 'replicas': 2,
+           'available_replicas': 2, 'holders': [], 'cluster_problem': '', 'warnings': [], 'message': ''}
+READABLE = {'readable': True, 'maintenance': 'off', 'record': {}, 'our_ingress': None, 'error': None}
+RECORDED = dict(READABLE, maintenance='on', record={'shop/web': {'version': 1}})
+
+
+def lbc(**changes):
+    return dict(RUNNING, **changes)
+
+
+def resolve(requested='auto', eks='auto', site=None, controller=RUNNING, ingress=READABLE, step='on', ingresses=None):
+    return _driver.resolve(_driver.choose(requested, eks), site or info(), controller, ingress, step, ingresses)
+
+
+def test_auto_picks_the_ingress_when_the_controller_of_the_alb_runs():
+    out = resolve()
+    assert out['driver'] == 'ingress' and out['resolved'] and out['recorded'] is None
+    assert out['stack'] == 'shop/web'
+    assert out['reason'] == ('auto: the controller kube-system/aws-load-balancer-controller of cluster prod runs '
+                             '(2 available) and manages this ALB (stack shop/web)')
+
+
+@pytest.mark.parametrize('site, controller, ingress, why', [
+    (info(managed=False), RUNNING, READABLE, 'the ALB carries no AWS Load Balancer Controller tags'),
+    (info(stack=None), RUNNING, READABLE, 'the ALB carries no ingress.k8s.aws/stack tag'),
+    (info(), {'action': 'unknown', 'warnings': ['Could not read the AWS Load Balancer Controller: connection refused']},
+     {'readable': False, 'error': 'unreachable'}, 'the controller could not be read: Could not read'),
+    (info(), None, None, 'the controller could not be read: not looked at'),
+    (info(), lbc(action='not_paused', available_replicas=0, replicas=0), READABLE, 'has no available replica (0 wanted)'),
+    (info(), lbc(cluster_problem='it serves cluster staging, but the ALB belongs to cluster prod'), READABLE,
+     'does not serve this ALB: it serves cluster staging'),
+    (info(), lbc(action='paused', holders=['blog'], available_replicas=0, replicas=0), READABLE,
+     'the controller is paused (held by blog)'),
+    (info(), RUNNING, {'readable': False, 'error': 'Forbidden (403)'}, 'the Ingresses could not be read: Forbidden'),
+])
+def test_auto_falls_back_to_the_alb_driver_and_says_why(site, controller, ingress, why):
+    out = resolve(site=site, controller=controller, ingress=ingress)
+    assert out['driver'] == 'alb'
+    assert out['reason'].startswith('auto: ') and why in out['reason']
+
+
+def test_an_outage_forces_the_alb_without_reading_anything():
+    mode = _driver.choose('auto', 'true')
+    out = _driver.resolve(mode, None, None, None, 'on')
+    assert out['driver'] == 'alb' and out['reason'] == OUTAGE_REASON and out['recorded'] is None
+
+
+def test_sorry_ingress_names_the_ingresses_instead_of_the_stack_tag():
+    out = resolve(site=info(stack=None), ingresses=['shop/web'])
+    assert out['driver'] == 'ingress' and out['stack'] is None and out['ingresses'] == ['shop/web']
+    assert out['reason'].endswith('(Ingresses shop/web)')
+
+
+ALB_RULE = {'kind': 'sorry', 'made_by': 'sorrypage'}
+CONTROLLER_RULE = {'kind': 'sorry', 'made_by': 'controller'}
+
+
+@pytest.mark.parametrize('step', ['off', 'status', 'verify', 'on'])
+def test_a_site_keeps_the_driver_that_switched_it_on(step):
+    # on through the ALB: auto would pick the Ingress now, but the ALB driver switches it off
+    out = resolve(site=info(owned=[ALB_RULE, {'kind': 'bypass'}]), step=step)
+    assert out['driver'] == 'alb' and out['recorded'] == 'alb'
+    assert out['reason'].startswith('switched on by the ALB driver')
+    # on through the Ingress: the controller is down now, the Ingress driver still switches it off
+    out = resolve(site=info(owned=[CONTROLLER_RULE]), controller=lbc(available_replicas=0), ingress=RECORDED, step=step)
+    assert out['driver'] == 'ingress' and out['recorded'] == 'ingress'
+    assert 'our record on shop/web' in out['reason']
+
+
+def test_an_explicit_driver_gives_way_to_the_record_when_switching_off_and_says_so():
+    out = resolve('ingress', site=info(owned=[ALB_RULE]), step='off')
+    assert out['driver'] == 'alb' and out['reason'].endswith(', whatever sorry_driver=ingress says')
+
+
+def test_sorry_driver_ingress_refuses_a_site_the_alb_driver_holds_and_one_it_cannot_switch():
+    with pytest.raises(ValueError) as exc:
+        resolve('ingress', site=info(owned=[ALB_RULE]))
+    assert 'run `off` first' in str(exc.value) and 'Nothing was changed' in str(exc.value)
+    with pytest.raises(ValueError) as exc:
+        resolve('ingress', controller=lbc(available_replicas=0))
+    assert str(exc.value).startswith('sorry_driver=ingress cannot switch this site: the controller '
+                                     'kube-system/aws-load-balancer-controller has no available replica')
+    # status only reports
+    out = resolve('ingress', controller=lbc(available_replicas=0), step='status')
+    assert out['driver'] == 'ingress' and 'no available replica' in out['reason']
+
+
+def test_bypass_only_is_still_recorded_and_an_unreadable_ingress_records_nothing():
+    out = resolve(ingress=dict(RECORDED, maintenance='bypass_only'), step='off')
+    assert out['recorded'] == 'ingress'
+    out = resolve(ingress={'readable': False, 'maintenance': 'unknown'}, step='off')
+    assert out['recorded'] is None and out['driver'] == 'alb'
+
+
+def test_an_unknown_step_is_refused():
+    with pytest.raises(ValueError):
+        resolve(step='sideways')
+
+
+def test_inputs_the_ingress_cannot_take_choose_the_alb_under_auto_and_fail_under_ingress():
+    problem = "sorry_pages[0] (shop): the ALB routes host 'shop.example.com' to 2 target groups"
+    out = _driver.resolve(_driver.choose('auto'), info(), RUNNING, READABLE, 'on', ingress_problem=problem)
+    assert out['driver'] == 'alb' and out['reason'] == 'auto: the Ingress driver cannot take these inputs: ' + problem
+    with pytest.raises(ValueError) as exc:
+        _driver.resolve(_driver.choose('ingress'), info(), RUNNING, READABLE, 'prepare', ingress_problem=problem)
+    assert problem in str(exc.value)
+    # off and status do not switch on: the inputs of `on` do not matter
+    out = _driver.resolve(_driver.choose('auto'), info(), RUNNING, READABLE, 'status', ingress_problem=problem)
+    assert out['driver'] == 'ingress'
