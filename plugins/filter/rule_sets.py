@@ -13,6 +13,13 @@ sorry_info_tags(operator, reason, until, extra)    -> {sorrypage:by, sorrypage:w
 sorry_preview_plan(info, pages, preview_path, listener_ports) -> [{port, protocol, listener_arn, name, page, hosts,
                                                                    state}]
 sorry_preview_report(info, plan, preview_path)     -> [str]
+sorry_ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source)
+                                                   -> the sets option of ingress_sorry (module_utils/_ingress_inputs.py)
+sorry_ingress_wait(sets, bypass_cidrs, bypass_headers, info) -> {hosts, bypass_source_ip, bypass_header} of
+                                                   alb_sorry_wait (the header's value: no_log options only)
+sorry_ingress_record_hosts(ingress, info)          -> the hosts of our rules in ingress_sorry's records, for off's wait
+sorry_ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source)
+                                                   -> why the Ingress driver cannot take these inputs, '' when it can
 
 A bad input fails the filter with a message that starts with 'Nothing was
 changed: ': the rule sets are built before the first write.
@@ -22,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_inputs
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_inputs
 from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
@@ -34,6 +42,10 @@ sorry_input_warnings = refusing(_site_inputs.input_warnings, NOTHING_CHANGED)
 sorry_info_tags = refusing(_site_inputs.info_tags, NOTHING_CHANGED)
 sorry_preview_plan = refusing(_site_inputs.preview_plan, NOTHING_CHANGED)
 sorry_preview_report = refusing(_site_inputs.preview_report, NOTHING_CHANGED)
+sorry_ingress_sets = refusing(_ingress_inputs.ingress_sets, NOTHING_CHANGED)
+sorry_ingress_wait = refusing(_ingress_inputs.wait_inputs, NOTHING_CHANGED)
+sorry_ingress_record_hosts = refusing(_ingress_inputs.record_hosts, NOTHING_CHANGED)
+sorry_ingress_problem = refusing(_ingress_inputs.ingress_problem, NOTHING_CHANGED)
 
 
 class FilterModule(object):
@@ -45,4 +57,8 @@ class FilterModule(object):
             'sorry_info_tags': sorry_info_tags,
             'sorry_preview_plan': sorry_preview_plan,
             'sorry_preview_report': sorry_preview_report,
+            'sorry_ingress_sets': sorry_ingress_sets,
+            'sorry_ingress_wait': sorry_ingress_wait,
+            'sorry_ingress_record_hosts': sorry_ingress_record_hosts,
+            'sorry_ingress_problem': sorry_ingress_problem,
         }

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import ipaddress
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _page_problems
@@ -157,7 +158,8 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
     hosts' requests go to one target group, ``[{arn, weight}]`` when they go
     to one weighted forward, ``[]`` when there is no bypass. Raises
     ValueError naming every problem (the hosts and the target groups of a
-    path-routed host), header values never shown.
+    path-routed host), header values never shown. A page with a build
+    marker gives its set a ``marker`` (ingress_sorry keeps it in its record).
     """
     rendered_pages = {} if rendered_pages is None else rendered_pages
     pages = [] if pages is None else pages
@@ -187,9 +189,73 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
             problems.extend(entry_problems)
         page = rendered_pages[entry['page']]
         page = page if isinstance(page, dict) else {}
-        sets.append(dict(hosts=hosts, body=page.get('body') or '', source_ips=list(cidrs),
-                         allow_any_source=allow_any_source, http_headers=[dict(h) for h in headers],
-                         target_groups=groups))
+        one = dict(hosts=hosts, body=page.get('body') or '', source_ips=list(cidrs),
+                   allow_any_source=allow_any_source, http_headers=[dict(h) for h in headers], target_groups=groups)
+        if page.get('marker'):
+            one['marker'] = page['marker']
+        sets.append(one)
     if problems:
         raise ValueError('; '.join(problems))
     return sets
+
+
+ANY_HOST = 'maintenance.invalid'
+
+
+def _one_address(cidr):
+    """An address inside ``cidr`` (the first host address, or the address of a /32 or /128)."""
+    network = ipaddress.ip_network(u'%s' % cidr, strict=False)
+    if network.num_addresses <= 2:
+        return str(network.network_address)
+    return str(next(network.hosts()))
+
+
+def wait_inputs(sets, bypass_cidrs, bypass_headers, info=None):
+    """What alb_sorry_wait evaluates after an Ingress change: ``{hosts, bypass_source_ip, bypass_header}``.
+
+    ``sets``: ingress_sorry's sets; hosts are theirs, and for a set of every
+    host the hosts the ALB routes (alb_sorry_info's ``routes``), or a host no
+    rule names. The bypass request carries the first bypass header
+    (``{name, value}``: pass it only to a no_log option), else comes from an
+    address inside the first bypass CIDR; both None without a bypass.
+    """
+    hosts = []
+    every_host = False
+    for one in sets or []:
+        if not one.get('hosts'):
+            every_host = True
+        hosts.extend(h for h in one.get('hosts') or [] if h not in hosts)
+    if every_host:
+        listeners, _problems = _listener_routes(info)
+        for _port, routes in listeners:
+            hosts.extend(r['host'] for r in routes if r.get('host') and '*' not in r['host'] and '?' not in r['host']
+                         and r['host'] not in hosts)
+        hosts.append(ANY_HOST)
+    headers = http_headers(bypass_headers)
+    header = dict(name=headers[0]['name'], value=headers[0]['values'][0]) if headers else None
+    cidrs = list(bypass_cidrs or [])
+    source = _one_address(cidrs[0]) if cidrs and not header else None
+    return dict(hosts=hosts, bypass_source_ip=source, bypass_header=header)
+
+
+def record_hosts(ingress, info=None):
+    """The hosts of our spec.rules entries in the records ingress_sorry returned (a rule of every host: the hosts
+    the ALB routes, and one no rule names); [ANY_HOST] when there is no record."""
+    ingress = ingress if isinstance(ingress, dict) else {}
+    sets = []
+    for record in (ingress.get('record') or {}).values():
+        for rule in (record or {}).get('rules') or []:
+            sets.append({'hosts': [rule['host']] if rule.get('host') else []})
+    return wait_inputs(sets or [{'hosts': []}], [], [], info)['hosts']
+
+
+def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=False):
+    """Why the Ingress driver cannot take the runbook inputs on this ALB ('' when it can): a path-routed host, a host
+    no rule forwards, a bad input. For the choice of driver, before the pages are built."""
+    pages = pages if isinstance(pages, list) else []
+    placeholders = dict((entry.get('page'), {'body': ''}) for entry in pages if isinstance(entry, dict))
+    try:
+        ingress_sets(info, pages, placeholders, bypass_cidrs, bypass_headers, allow_any_source)
+    except ValueError as exc:
+        return str(exc)
+    return ''

@@ -16,8 +16,10 @@ RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': 'm-en'}}
 
 def test_every_filter_is_registered_under_its_name():
     filters = F.FilterModule().filters()
-    assert sorted(filters) == ['sorry_http_headers', 'sorry_info_tags', 'sorry_input_warnings', 'sorry_preview_plan',
+    assert sorted(filters) == ['sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_problem', 'sorry_ingress_record_hosts',
+                               'sorry_ingress_sets', 'sorry_ingress_wait', 'sorry_input_warnings', 'sorry_preview_plan',
                                'sorry_preview_report', 'sorry_rule_sets']
+    assert filters['sorry_ingress_sets'] is F.sorry_ingress_sets
     assert filters['sorry_rule_sets'] is F.sorry_rule_sets
 
 
@@ -58,3 +60,11 @@ def test_the_other_filters_pass_through():
     assert plan == [{'port': 443, 'protocol': 'HTTPS', 'listener_arn': 'l443', 'name': 'preview-shop', 'page': 'en',
                      'hosts': [], 'state': 'present', 'make_room': False}]
     assert filters['sorry_preview_report'](found, plan, '/_p') == ['preview rule preview-shop present HTTPS 443 (path /_p)']
+
+
+def test_ingress_filters_fail_naming_the_input_before_any_change():
+    filters = F.FilterModule().filters()
+    with pytest.raises(AnsibleFilterError) as info:
+        filters['sorry_ingress_sets']({'listeners': []}, [{'name': 'shop', 'page': 'xx'}], RENDERED, [], [])
+    assert str(info.value).startswith('Nothing was changed: ')
+    assert filters['sorry_ingress_problem']({'listeners': []}, [{'name': 'shop', 'page': 'en'}], [], []) == ''

@@ -9,12 +9,12 @@ import pytest
 from ansible_collections.sorrypage.aws.plugins.module_utils import _info
 from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules as R
-from ansible_collections.sorrypage.aws.plugins.module_utils._ingress_inputs import ingress_sets
+from ansible_collections.sorrypage.aws.plugins.module_utils._ingress_inputs import ingress_problem, ingress_sets, record_hosts, wait_inputs
 
 TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-%s/0123456789abcdef'
 WEB, API, BLOG, CANARY = TG % 'web', TG % 'api', TG % 'blog', TG % 'canary'
 SECRET = 'hunter2-bypass-token'
-RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': 'm1'}, 'ja': {'body': u'<p>\u3054\u3081\u3093</p>'}}
+RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': '0a1b2c3d4e'}, 'ja': {'body': u'<p>\u3054\u3081\u3093</p>'}}
 NOT_FOUND = [R.fixed_response(404, 'text/plain', '')]
 HEADERS = [{'name': 'X-Bypass', 'value': SECRET}, {'name': 'X-Bypass', 'value': 'second'}, {'name': 'X-Ops', 'value': '1'}]
 
@@ -49,7 +49,7 @@ def test_one_set_per_page_entry_with_its_hosts_target_group():
     assert sets == [
         {'hosts': ['shop.example.com'], 'body': '<p>sorry</p>', 'source_ips': ['10.0.0.0/8'], 'allow_any_source': False,
          'http_headers': [{'name': 'X-Bypass', 'values': [SECRET, 'second']}, {'name': 'X-Ops', 'values': ['1']}],
-         'target_groups': [WEB]},
+         'target_groups': [WEB], 'marker': '0a1b2c3d4e'},
         {'hosts': ['blog.example.com'], 'body': u'<p>\u3054\u3081\u3093</p>', 'source_ips': ['10.0.0.0/8'],
          'allow_any_source': False,
          'http_headers': [{'name': 'X-Bypass', 'values': [SECRET, 'second']}, {'name': 'X-Ops', 'values': ['1']}],
@@ -183,3 +183,44 @@ def test_allow_any_source_as_yaml_gives_it():
     [entry] = ingress_sets(info_of((seed_rules(), NOT_FOUND)), [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}],
                            RENDERED, ['0.0.0.0/0'], [], allow_any_source='yes')
     assert entry['allow_any_source'] is True and entry['source_ips'] == ['0.0.0.0/0']
+
+
+def test_wait_inputs_hosts_of_the_sets_and_the_first_header_as_the_bypass_request():
+    info = info_of((seed_rules(), NOT_FOUND))
+    sets = [{'hosts': ['shop.example.com']}, {'hosts': ['blog.example.com', 'shop.example.com']}]
+    assert wait_inputs(sets, ['10.0.0.0/8'], HEADERS, info) == {
+        'hosts': ['shop.example.com', 'blog.example.com'], 'bypass_source_ip': None,
+        'bypass_header': {'name': 'X-Bypass', 'value': SECRET}}
+
+
+@pytest.mark.parametrize('cidr, address', [('10.0.0.0/8', '10.0.0.1'), ('127.0.0.2/32', '127.0.0.2'),
+                                           ('2001:db8::/64', '2001:db8::1'), ('2001:db8::5/128', '2001:db8::5')])
+def test_wait_inputs_without_a_header_come_from_inside_the_first_cidr(cidr, address):
+    out = wait_inputs([{'hosts': ['h.test']}], [cidr, '192.0.2.0/24'], [], None)
+    assert out == {'hosts': ['h.test'], 'bypass_source_ip': address, 'bypass_header': None}
+
+
+def test_wait_inputs_for_every_host_take_the_routed_hosts_and_one_no_rule_names():
+    info = info_of((seed_rules() + [rule(3, '*.example.com', ['/*'], [R.forward(WEB)])], NOT_FOUND))
+    out = wait_inputs([{'hosts': []}], [], [], info)
+    assert out == {'hosts': ['shop.example.com', 'blog.example.com', 'maintenance.invalid'],
+                   'bypass_source_ip': None, 'bypass_header': None}
+
+
+def test_record_hosts_are_the_hosts_of_our_rules_in_every_record():
+    info = info_of((seed_rules(), NOT_FOUND))
+    ingress = {'record': {'shop/web': {'rules': [{'host': 'shop.example.com'}, {'host': 'blog.example.com'}]},
+                          'shop/api': {'rules': [{'host': 'shop.example.com'}]}, 'shop/other': None}}
+    assert record_hosts(ingress, info) == ['shop.example.com', 'blog.example.com']
+    assert record_hosts({'record': {'shop/web': {'rules': [{'http': {}}]}}}, info) == [
+        'shop.example.com', 'blog.example.com', 'maintenance.invalid']
+    assert record_hosts(None) == ['maintenance.invalid']
+
+
+def test_ingress_problem_names_a_path_routed_host_before_the_pages_are_built():
+    info = info_of(([rule(1, 'shop.example.com', ['/api/*'], [R.forward(API)])] + seed_rules(), NOT_FOUND))
+    pages = [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}]
+    problem = ingress_problem(info, pages, ['10.0.0.0/8'], [])
+    assert problem.startswith("sorry_pages[0] (shop): the ALB routes host 'shop.example.com' to 2 target groups")
+    assert ingress_problem(info_of((seed_rules(), NOT_FOUND)), pages, ['10.0.0.0/8'], []) == ''
+    assert ingress_problem(info, pages, [], []) == ''   # no bypass: nothing to forward
