@@ -5,7 +5,7 @@
 """Filters: a site's maintenance state, its status block and summary, and the
 controller pause tags of the rules (the functions of module_utils/_site_state.py).
 
-sorry_site_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='', site='')
+sorry_site_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='', site='', ingress=None)
     -> sorry_state: {site, driver, driver_reason, load_balancer, maintenance (on|off|partly), listeners,
                      markers, off_ports, controller, warnings, lines (the status block)}
        info is what alb_sorry_info returned, lbc the sorry_lbc fact (none or {} when not looked at)

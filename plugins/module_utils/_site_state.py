@@ -213,11 +213,48 @@ def _listener_lines(state):
     return lines, warnings
 
 
-def build_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='', site=''):
+def _with_ingress_info(info, ingress):
+    """``info`` with who/why/until/at of our record in the Ingress added to the tags of the rules the controller made
+    from it (alb_sorry_info's made_by controller: they carry the controller's tags, not ours)."""
+    extra = dict((k, v) for k, v in ((ingress or {}).get('info') or {}).items() if v not in (None, ''))
+    if not extra:
+        return info
+    listeners = []
+    for listener in info.get('listeners') or []:
+        rules = [dict(r, tags=dict(extra, **_tags(r))) if r.get('made_by') == 'controller' else r
+                 for r in listener.get('owned_rules') or []]
+        listeners.append(dict(listener, owned_rules=rules))
+    return dict(info, listeners=listeners)
+
+
+def _ingress_lines(ingress):
+    """The status block lines and warnings of our edit in the Ingress (ingress_sorry's result)."""
+    if not isinstance(ingress, dict) or not ingress:
+        return ['  Ingress: not read'], []
+    if ingress.get('readable') is False:
+        return ['  Ingress: could not be read (%s)' % (ingress.get('error') or '?')], []
+    lines = ['  Ingress: ' + (ingress.get('message') or ingress.get('maintenance') or '?')]
+    warnings = []
+    for key, drift in sorted((ingress.get('drift') or {}).items()):
+        if drift and drift.get('drifted'):
+            missing = ', '.join('%s' % m for m in (drift.get('missing_rules') or []) + (drift.get('missing_annotations') or []))
+            warnings.append('%s: our edit is no longer all there (a helm upgrade or a GitOps sync?)%s: `on` puts it back'
+                            % (key, (' - missing ' + missing) if missing else ''))
+    return lines, warnings
+
+
+def build_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='', site='', ingress=None):
     """The normalised sorry_state of a site from alb_sorry_info's result ``info`` and the
-    controller pause fact ``lbc`` (None or {} when the pause was not looked at)."""
+    controller pause fact ``lbc`` (None or {} when the pause was not looked at).
+
+    Ingress driver: ``ingress`` is ingress_sorry's result (the record's
+    who/why/until/at, the drift of our edit); our rules in ``info`` are the
+    controller's, found by the page markers; nothing is for the ALB driver's
+    ``off`` (off_ports empty)."""
     eks_outage = parse_eks_outage(eks_outage)
     info = info or {}
+    if driver == 'ingress':
+        info = _with_ingress_info(info, ingress)
     lb = info.get('load_balancer') or {}
     lbc = lbc or {}
     listeners = [listener_state(listener) for listener in info.get('listeners') or []]
@@ -246,6 +283,10 @@ def build_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='
         more_lines, more_warnings = _listener_lines(state)
         lines.extend(more_lines)
         warnings.extend(more_warnings)
+    if driver == 'ingress':
+        more_lines, more_warnings = _ingress_lines(ingress)
+        lines.extend(more_lines)
+        warnings.extend(more_warnings)
     if looked_at:
         lines.append('  controller: %s' % (controller['message'] or controller['action'] or '?'))
     elif controller['managed']:
@@ -263,7 +304,7 @@ def build_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='
         'maintenance': maintenance,
         'listeners': [_public_listener(s) for s in listeners],
         'markers': markers_on_alb(info),
-        'off_ports': off_ports(info),
+        'off_ports': off_ports(info) if driver != 'ingress' else [],
         'controller': controller,
         'warnings': warnings,
         'lines': lines + ['WARNING: ' + w for w in warnings],

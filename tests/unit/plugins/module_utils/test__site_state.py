@@ -508,3 +508,51 @@ def test_summary_refuses_an_unknown_action(action):
     with pytest.raises(ValueError) as err:
         S.summary_lines(state_of(info()), action)
     assert str(err.value) == "summary action must be on, off or status, got '%s'" % (action,)
+
+
+# ---- the Ingress driver: our rules are the controller's ------------------------------------------------------------
+def controller_made(site_info):
+    """``site_info`` as alb_sorry_info(markers=...) gives it for rules the controller made: its tags, not ours
+    (but the marker, which alb_sorry_info finds in the body)."""
+    for one in site_info['listeners']:
+        rules = []
+        for rule in one['owned_rules']:
+            tags = {'ingress.k8s.aws/stack': 'shop/web'}
+            if rule['kind'] == 'sorry':
+                tags['sorrypage:marker'] = rule['tags']['sorrypage:marker']
+            rules.append(dict(rule, made_by='controller', tags=tags))
+        one['owned_rules'] = rules
+        one['moved_rules'] = []
+    return site_info
+
+
+INGRESS = {'readable': True, 'maintenance': 'on', 'info': WHO, 'message': 'Sorry page through shop/web: on (wrote shop/web).',
+           'drift': {'shop/web': {'drifted': False}}}
+
+
+def test_ingress_state_takes_who_and_why_from_the_record_and_leaves_nothing_for_the_alb_off():
+    state = S.build_state(controller_made(info(on_listener())), lbc={'action': 'not_paused', 'message': 'runs with 2 replicas'},
+                          driver='ingress', driver_reason='auto: the controller runs', site='shop', ingress=INGRESS)
+    assert state['maintenance'] == 'on' and state['driver'] == 'ingress'
+    assert state['markers'] == ['sorry-shop-1a2b']
+    assert state['off_ports'] == []
+    assert ON_LINE in state['lines'] and OFFICE in state['lines']
+    assert '  Ingress: Sorry page through shop/web: on (wrote shop/web).' in state['lines']
+    assert '  controller: runs with 2 replicas' in state['lines']
+    assert state['warnings'] == []
+    summary = S.summary_lines(state, 'status')
+    assert 'driver: ingress (auto: the controller runs); controller: running' in summary
+
+
+def test_ingress_state_warns_when_our_edit_drifted_and_says_when_the_ingress_was_not_read():
+    drifted = dict(INGRESS, drift={'shop/web': {'drifted': True, 'missing_rules': ['shop.example.com'],
+                                                'missing_annotations': ['alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry']}})
+    state = S.build_state(controller_made(info(on_listener())), driver='ingress', site='shop', ingress=drifted)
+    assert state['warnings'] == [
+        'shop/web: our edit is no longer all there (a helm upgrade or a GitOps sync?) - missing shop.example.com, '
+        'alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry: `on` puts it back']
+    state = S.build_state(controller_made(info(on_listener())), driver='ingress', site='shop',
+                          ingress={'readable': False, 'error': 'connection refused'})
+    assert '  Ingress: could not be read (connection refused)' in state['lines']
+    # without the record's info, the listener says who and when as unknown
+    assert '  HTTPS:443 ON since ? by ?' in state['lines']
