@@ -25,16 +25,20 @@ class Sandbox:
     ``ingress=True`` also seeds each site's Ingress (``seed_ingress``, kept in
     ``ingresses``) and, with ``controller``, runs the controller in Ingress
     mode: one reconciler per site (``reconcilers``; ``reconciler`` is the
-    first one) building the rules from the Ingresses.
+    first one) building the rules from the Ingresses. ``path_routed=False``
+    seeds hosts that go to one target group each (the Ingress driver's
+    bypass forwards to one); ``ingress_group`` seeds an IngressGroup.
     """
 
     def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None,
-                 ingress=False):
+                 ingress=False, path_routed=True, ingress_group=None):
         self.site_names = list(site_names)
         self.pod_delay = pod_delay
         self.controller = controller
         self.controller_interval = controller_interval
         self.ingress = ingress
+        self.path_routed = path_routed
+        self.ingress_group = ingress_group
         self.ingresses = []
         self.reconcilers = []
         self._own_workdir = workdir is None
@@ -56,7 +60,8 @@ class Sandbox:
     def _start(self):
         self.moto = MotoServer().start()
         self.proxy = CountingProxy(self.moto.url).start()
-        self.sites = [seed_site(self.moto, name=name, cluster_name=CLUSTER) for name in self.site_names]
+        self.sites = [seed_site(self.moto, name=name, cluster_name=CLUSTER, path_routed=self.path_routed,
+                                ingress_group=self.ingress_group) for name in self.site_names]
         self.assets = seed_assets(self.moto)
         self.kube = K8sApi(pod_delay=self.pod_delay).start()
         self.kube.seed_lbc(cluster_name=CLUSTER)

@@ -39,12 +39,13 @@ def _server_certificate(iam, name):
 
 
 def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', controller_managed=True,
-              https=True, redirect_http=False, ip_address_type='ipv4', ingress_group=None):
+              https=True, redirect_http=False, ip_address_type='ipv4', ingress_group=None, path_routed=True):
     """Create one site (one ALB) and return what tests and inventories need.
 
     ``aws`` is a MotoServer (anything with ``client(service)``). Two products
     share the ALB by host name: ``hosts[0]`` has ``/api/*`` and ``/*`` rules
-    (two target groups), ``hosts[1]`` one ``/*`` rule. The controller's stack
+    (two target groups; only ``/*`` with ``path_routed=False``), ``hosts[1]``
+    one ``/*`` rule. The controller's stack
     is the Ingress ``<name>/main`` (no group), or the IngressGroup
     ``ingress_group`` when given.
     """
@@ -81,7 +82,7 @@ def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', con
         default_actions = [{'Type': 'forward', 'TargetGroupArn': target_groups['%s-web' % product_a]}]
 
     # Controller order: the more specific path first, then host catch-alls.
-    ordered = [tg_specs[1], tg_specs[0], tg_specs[2]]
+    ordered = [tg_specs[1], tg_specs[0], tg_specs[2]] if path_routed else [tg_specs[0], tg_specs[2]]
     listeners = {}
     ports = [(80, 'HTTP')] + ([(443, 'HTTPS')] if https else [])
     cert = _server_certificate(aws.client('iam'), lb_name) if https else None
@@ -122,6 +123,7 @@ def seed_site(aws, name='shop', hosts=DEFAULT_HOSTS, cluster_name='sandbox', con
         'stack': stack if controller_managed else None,
         'https': https,
         'redirect_http': redirect_http,
+        'path_routed': path_routed,
     }
 
 
@@ -160,7 +162,8 @@ def seed_ingress(api, site, ingress_class='alb'):
             'alb.ingress.kubernetes.io/listen-ports': json.dumps(ports)}
     if site.get('redirect_http'):
         base['alb.ingress.kubernetes.io/ssl-redirect'] = '443'
-    rules = [{'host': site['hosts'][0], 'http': {'paths': [_path('/api/*', services[0]), _path('/*', services[1])]}},
+    first_paths = [_path('/api/*', services[0])] if site.get('path_routed', True) else []
+    rules = [{'host': site['hosts'][0], 'http': {'paths': first_paths + [_path('/*', services[1])]}},
              {'host': site['hosts'][1], 'http': {'paths': [_path('/*', services[2])]}}]
     if '/' in stack:
         shaped = [(stack.split('/')[1], base, rules)]

@@ -1,0 +1,291 @@
+"""The Ingress driver end to end: the real maintenance playbooks against the whole sandbox.
+
+The sandbox runs the stand-in AWS Load Balancer Controller in Ingress mode:
+it builds the listener rules from the Ingresses in the stand-in Kubernetes
+API (tests/sandbox/ingress_model.py) every 50 ms. ``on`` edits the Ingress,
+the controller programs the ALB, and what a visitor gets is asked of the
+data plane. The hosts go to one target group each (``path_routed=False``):
+the Ingress driver's bypass forwards to one target group per host.
+"""
+import json
+import sys
+import threading
+
+import pytest
+import yaml
+
+from tests.ansible_run import run_playbook
+from tests.integration.test_runbook import BYPASS_HEADER, assert_ok, failure, messages, playbook, results
+from tests.sandbox.dataplane import OFFICE_IP, PUBLIC_IP, request
+from tests.sandbox.sandbox import Sandbox
+from tests.sandbox.seed import snapshot_listener
+
+pytestmark = pytest.mark.sandbox_only
+
+RECORD = 'sorrypage.aws/ingress-edit'
+CONTROLLER = ('kube-system', 'aws-load-balancer-controller')
+
+
+@pytest.fixture()
+def sandbox():
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False) as box:
+        yield box
+
+
+@pytest.fixture()
+def group_sandbox():
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+                 ingress_group='shopgroup') as box:
+        yield box
+
+
+def site_vars(box, **extra):
+    site = box.sites[0]
+    values = {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': sys.executable,
+        'sorry_region': 'us-east-1',
+        'sorry_aws_endpoint_url': box.proxy.url,
+        'sorry_load_balancer_name': site['load_balancer_name'],
+        'sorry_kubeconfig': box.kubeconfig,
+        'sorry_pages': [{'name': 'shop', 'page': 'en', 'hosts': [site['hosts'][0]]},
+                        {'name': 'blog', 'page': 'ja', 'hosts': [site['hosts'][1]]}],
+        'sorry_bypass_cidrs': ['127.0.0.2/32'],
+        'sorry_bypass_headers': [BYPASS_HEADER],
+        'sorry_reason': 'Database upgrade',
+        'sorry_until': '2030-05-01T06:00:00Z',
+        'sorry_operator': 'alice',
+        'sorry_status_url': 'https://status.example.test/',
+        'sorry_public_url': 'https://d111111abcdef8.cloudfront.net/sorry',
+        'sorry_verify_url': box.url_for(80) + '/',
+        'sorry_verify_headers': {'Host': site['hosts'][0]},
+        'sorry_verify_timeout': 20,
+        'sorry_verify_delay': 1,
+        'sorry_ingress_timeout': 30,
+    }
+    values.update(extra)
+    return values
+
+
+class Book:
+    def __init__(self, tmp_path, box, **extra):
+        self.path = str(tmp_path / 'inventory.yml')
+        with open(self.path, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump({'sorry_sites': {'hosts': {'shop': site_vars(box, **extra)}}}, handle)
+
+    def run(self, entry, extra_vars=None):
+        return run_playbook(playbook(entry), inventory=self.path, extra_vars=extra_vars)
+
+
+def ingresses(box):
+    """Every Ingress of the site's namespace: name -> (annotations, spec), the resourceVersion apart."""
+    namespace = box.sites[0]['name']
+    found = {}
+    for item in box.kube.list('ingresses', namespace):
+        meta = item['metadata']
+        found[meta['name']] = (dict(meta.get('annotations') or {}), json.loads(json.dumps(item['spec'])))
+    return found
+
+
+def listeners(box):
+    elbv2 = box.moto.client('elbv2')
+    return dict((port, snapshot_listener(elbv2, arn)) for port, arn in box.sites[0]['listeners'].items())
+
+
+def settled(box):
+    """The listeners after one whole pass of the controller that started now."""
+    box.reconciler.wait_for_pass()
+    return listeners(box)
+
+
+def summary(res):
+    return messages(res, 'Summary')
+
+
+def visitor(box, host, source_ip, path='/deep/path?q=1', headers=None):
+    return request(box.url_for(80) + path, host=host, source_ip=source_ip, headers=headers)
+
+
+def controller_replicas(box):
+    return box.kube.get('deployments', CONTROLLER[1], CONTROLLER[0])['spec']['replicas']
+
+
+# ---------------------------------------------------------------- the round trip, an Ingress without a group
+def test_auto_switches_through_the_ingress_and_off_leaves_ingress_and_alb_as_before(tmp_path, sandbox):
+    box = sandbox
+    before_ingresses, before_listeners = ingresses(box), settled(box)
+    book = Book(tmp_path, box)
+
+    res = book.run('on')
+    assert_ok(res)
+    text = summary(res)
+    assert 'driver: ingress (auto: the controller kube-system/aws-load-balancer-controller of cluster sandbox runs' in text, text
+    assert 'controller: running' in text
+    # the controller runs (nothing paused) and our edit is in the Ingress, with the record
+    assert controller_replicas(box) == 2
+    annotations, spec = ingresses(box)['main']
+    assert RECORD in annotations and json.loads(annotations[RECORD])['info']['sorrypage:by'] == 'alice'
+    assert [rule.get('host') for rule in spec['rules']][:2] == box.sites[0]['hosts']
+    assert BYPASS_HEADER['value'] not in res.stdout   # the secret never reaches the output
+    # what visitors get, through the data plane: the public the page, the office the application
+    for host in box.sites[0]['hosts']:
+        assert visitor(box, host, PUBLIC_IP).status == 503
+        office = visitor(box, host, OFFICE_IP)
+        assert office.status == 200 and 'OK' in office.first_line
+        by_header = visitor(box, host, PUBLIC_IP, headers={BYPASS_HEADER['name']: BYPASS_HEADER['value']})
+        assert by_header.status == 200
+    assert 'public: OK - HTTP 503, the Sorry page (marker found)' in messages(
+        res, 'Report what the public and a bypassed user get')
+
+    # a rerun writes nothing into the Ingress
+    version = box.kube.get('ingresses', 'main', box.sites[0]['name'])['metadata']['resourceVersion']
+    res = book.run('on')
+    assert_ok(res)
+    assert results(res, 'Put the bypass and the Sorry page into the Ingress')[0]['changed'] is False
+    assert box.kube.get('ingresses', 'main', box.sites[0]['name'])['metadata']['resourceVersion'] == version
+
+    res = book.run('status')
+    assert_ok(res)
+    lines = messages(res, 'Show the maintenance status of the site')
+    assert 'maintenance ON' in lines and 'driver: ingress' in lines and 'by alice - why: Database upgrade' in lines, lines
+
+    res = book.run('off')
+    assert_ok(res)
+    assert 'maintenance off' in summary(res)
+    assert ingresses(box) == before_ingresses
+    assert settled(box) == before_listeners
+    for host in box.sites[0]['hosts']:
+        assert visitor(box, host, PUBLIC_IP).status == 200
+
+
+def test_off_never_shows_the_page_to_an_internal_user(tmp_path, sandbox):
+    """The data plane is sampled all through `off`: the sorry path goes first, the bypass only once the ALB no longer
+    answers with the page."""
+    box = sandbox
+    book = Book(tmp_path, box)
+    assert_ok(book.run('on'))
+    host = box.sites[0]['hosts'][0]
+    assert visitor(box, host, PUBLIC_IP).status == 503
+
+    seen, stop = [], threading.Event()
+
+    def sample():
+        while not stop.is_set() and len(seen) < 5000:
+            seen.append(visitor(box, host, OFFICE_IP).status)
+            stop.wait(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        res = book.run('off')
+    finally:
+        stop.set()
+        sampler.join(30)
+    assert_ok(res)
+    assert seen and set(seen) == {200}, sorted(set(seen))
+    assert visitor(box, host, PUBLIC_IP).status == 200
+
+
+# ---------------------------------------------------------------- an IngressGroup: our own Ingress
+def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_untouched(tmp_path, group_sandbox):
+    box = group_sandbox
+    before_ingresses, before_listeners = ingresses(box), settled(box)
+    book = Book(tmp_path, box)
+    res = book.run('on')
+    assert_ok(res)
+    assert 'driver: ingress' in summary(res)
+    now = ingresses(box)
+    ours = [name for name in now if name not in before_ingresses]
+    assert ours == ['sorrypage-maintenance']
+    assert now[ours[0]][0]['alb.ingress.kubernetes.io/group.order'] == '-1000'
+    assert dict((k, v) for k, v in now.items() if k in before_ingresses) == before_ingresses
+    for host in box.sites[0]['hosts']:
+        assert visitor(box, host, PUBLIC_IP).status == 503
+        assert visitor(box, host, OFFICE_IP).status == 200
+    res = book.run('off')
+    assert_ok(res)
+    assert ingresses(box) == before_ingresses
+    assert settled(box) == before_listeners
+
+
+# ---------------------------------------------------------------- the choice of driver
+def status_driver_line(res):
+    return [line for line in summary(res).splitlines() if line.strip().startswith('driver:')][0].strip()
+
+
+def test_auto_chooses_the_alb_when_the_controller_cannot_do_it(tmp_path, sandbox):
+    box = sandbox
+    book = Book(tmp_path, box)
+    res = book.run('status')
+    assert_ok(res)
+    assert status_driver_line(res).startswith('driver: ingress (auto: the controller')
+
+    res = book.run('status', extra_vars={'sorry_eks_outage': True})
+    assert_ok(res)
+    assert status_driver_line(res).startswith('driver: alb (auto: sorry_eks_outage=true switches on the ALB itself')
+
+    box.kube.patch('deployments', CONTROLLER[1], {'spec': {'replicas': 0}}, CONTROLLER[0])
+    res = book.run('status')
+    assert_ok(res)
+    assert 'driver: alb (auto: the controller kube-system/aws-load-balancer-controller has no available replica' in \
+        status_driver_line(res)
+    box.kube.patch('deployments', CONTROLLER[1], {'spec': {'replicas': 2}}, CONTROLLER[0])
+
+    res = book.run('status', extra_vars={'sorry_kubeconfig': str(tmp_path / 'nowhere')})
+    assert_ok(res)
+    assert status_driver_line(res).startswith('driver: alb (auto: the controller could not be read')
+
+
+def test_auto_chooses_the_alb_when_the_controller_serves_another_cluster(tmp_path, sandbox):
+    box = sandbox
+    dep = box.kube.get('deployments', CONTROLLER[1], CONTROLLER[0])
+    containers = dep['spec']['template']['spec']['containers']
+    containers[0]['args'] = [a.replace('--cluster-name=sandbox', '--cluster-name=other') for a in containers[0]['args']]
+    box.kube.patch('deployments', CONTROLLER[1], {'spec': {'template': {'spec': {'containers': containers}}}},
+                   CONTROLLER[0])
+    res = Book(tmp_path, box).run('status')
+    assert_ok(res)
+    assert 'driver: alb (auto: the controller of the kube context does not serve this ALB: it serves cluster other' in \
+        status_driver_line(res)
+
+
+# ---------------------------------------------------------------- fallback
+def test_a_controller_that_does_not_act_falls_back_to_the_alb_driver_under_auto(tmp_path, sandbox):
+    box = sandbox
+    before_ingresses = ingresses(box)
+    for reconciler in box.reconcilers:
+        reconciler.stop_acting()
+    book = Book(tmp_path, box, sorry_ingress_timeout=3)
+    res = book.run('on')
+    assert_ok(res)
+    text = messages(res, 'Say why the Ingress change did not reach the ALB')
+    assert 'did not put the change on the ALB within 3s' in text, text
+    assert 'driver: alb (auto: fell back from the Ingress driver' in summary(res)
+    # the ALB driver: our rules on the ALB, the controller paused, our edit out of the Ingress
+    assert controller_replicas(box) == 0
+    assert ingresses(box) == before_ingresses
+    assert visitor(box, box.sites[0]['hosts'][0], PUBLIC_IP).status == 503
+    assert visitor(box, box.sites[0]['hosts'][0], OFFICE_IP).status == 200
+
+    # the site is switched off by the driver that switched it on: the ALB's, which resumes the controller
+    for reconciler in box.reconcilers:
+        reconciler.resume_acting()
+    res = book.run('off')
+    assert_ok(res)
+    assert 'driver: alb (switched on by the ALB driver' in summary(res)
+    assert controller_replicas(box) == 2
+    assert visitor(box, box.sites[0]['hosts'][0], PUBLIC_IP).status == 200
+
+
+def test_under_sorry_driver_ingress_a_controller_that_does_not_act_fails_with_the_next_command(tmp_path, sandbox):
+    box = sandbox
+    before_ingresses, before_listeners = ingresses(box), settled(box)
+    for reconciler in box.reconcilers:
+        reconciler.stop_acting()
+    res = Book(tmp_path, box, sorry_ingress_timeout=3, sorry_driver='ingress').run('on')
+    assert res.rc != 0
+    text = failure(res)
+    assert 'did not put the change on the ALB within 3s' in text and '-e sorry_driver=alb' in text, text
+    assert ingresses(box) == before_ingresses          # our edit is taken back out
+    assert listeners(box) == before_listeners           # nothing reached the ALB
+    assert controller_replicas(box) == 2
