@@ -249,9 +249,20 @@ def record_hosts(ingress, info=None):
     return wait_inputs(sets or [{'hosts': []}], [], [], info)['hosts']
 
 
-def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=False):
-    """Why the Ingress driver cannot take the runbook inputs on this ALB ('' when it can): a path-routed host, a host
-    no rule forwards, a bad input. For the choice of driver, before the pages are built."""
+def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=False, passthrough_paths=None,
+                    bypass_mirror='auto', bypass_target_group_arn=''):
+    """Why the Ingress driver cannot take the runbook inputs on this ALB ('' when it can), for the choice of driver,
+    before the pages are built: inputs only the ALB driver has (passthrough paths, a mirrored bypass, a given bypass
+    target group), a path-routed host, a host no rule forwards, a bad input."""
+    only_alb = []
+    if passthrough_paths:
+        only_alb.append('sorry_passthrough_paths')
+    if bypass_mirror is True or '%s' % bypass_mirror in ('True', 'true', 'yes'):
+        only_alb.append('sorry_bypass_mirror=true')
+    if bypass_target_group_arn:
+        only_alb.append('sorry_bypass_target_group_arn')
+    if only_alb:
+        return '%s: only the ALB driver has %s' % (', '.join(only_alb), 'them' if len(only_alb) > 1 else 'it')
     pages = pages if isinstance(pages, list) else []
     placeholders = dict((entry.get('page'), {'body': ''}) for entry in pages if isinstance(entry, dict))
     try:

@@ -224,3 +224,17 @@ def test_ingress_problem_names_a_path_routed_host_before_the_pages_are_built():
     assert problem.startswith("sorry_pages[0] (shop): the ALB routes host 'shop.example.com' to 2 target groups")
     assert ingress_problem(info_of((seed_rules(), NOT_FOUND)), pages, ['10.0.0.0/8'], []) == ''
     assert ingress_problem(info, pages, [], []) == ''   # no bypass: nothing to forward
+
+
+@pytest.mark.parametrize('extra, problem', [
+    (dict(passthrough_paths=['/healthz']), 'sorry_passthrough_paths: only the ALB driver has it'),
+    (dict(bypass_mirror=True), 'sorry_bypass_mirror=true: only the ALB driver has it'),
+    (dict(bypass_mirror='auto', bypass_target_group_arn=WEB), 'sorry_bypass_target_group_arn: only the ALB driver has it'),
+    (dict(passthrough_paths=['/h'], bypass_mirror='yes'), 'sorry_passthrough_paths, sorry_bypass_mirror=true: only the ALB '
+                                                          'driver has them'),
+    (dict(bypass_mirror=False, passthrough_paths=[]), ''),
+])
+def test_ingress_problem_names_the_inputs_only_the_alb_driver_has(extra, problem):
+    info = info_of((seed_rules(), NOT_FOUND))
+    assert ingress_problem(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], ['10.0.0.0/8'], [],
+                           **extra) == problem
