@@ -140,6 +140,7 @@ def listener_state(listener):
         'protocol': listener.get('protocol'),
         'where': '%s:%s' % (listener.get('protocol'), listener.get('port')),
         'redirect_only': bool(listener.get('redirect_only')),
+        'default': default_text,
         'on': bool(sorry),
         'since': first.get('sorrypage:at', ''),
         'by': first.get('sorrypage:by', ''),
@@ -189,6 +190,9 @@ def _listener_lines(state):
                 rule['name'], rule['priority'], rule['status_code'], rule['body_chars'], rule['page'] or '?',
                 rule['marker'] or '?', ', '.join(rule['hosts']) or 'all'))
         lines.append('    public -> ' + state['public'])
+    elif state['redirect_only'] and not state['owned']:
+        lines.append('  %s only redirects (%s; e.g. ssl-redirect): nothing to switch here, the page is on the listener '
+                     'it redirects to' % (where, state['default']))
     else:
         lines.append('  %s off - public -> %s' % (where, state['public']))
     if state['office_bypass'] or state['on']:

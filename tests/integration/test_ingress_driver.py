@@ -149,6 +149,10 @@ def test_auto_switches_through_the_ingress_and_off_leaves_ingress_and_alb_as_bef
     lines = messages(res, 'Show the maintenance status of the site')
     assert 'maintenance ON' in lines and 'driver: ingress' in lines and 'by alice - why: Database upgrade' in lines, lines
 
+    res = book.run('verify')
+    assert_ok(res)
+    assert 'public: OK - HTTP 503, the Sorry page' in messages(res, 'Report what the public and a bypassed user get')
+
     res = book.run('off')
     assert_ok(res)
     assert 'maintenance off' in summary(res)
@@ -206,6 +210,27 @@ def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_un
     assert_ok(res)
     assert ingresses(box) == before_ingresses
     assert settled(box) == before_listeners
+
+
+# ---------------------------------------------------------------- ssl-redirect: the page on HTTPS only
+def test_with_ssl_redirect_the_page_goes_on_https_only_and_status_says_so(tmp_path):
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+                 redirect_http=True) as box:
+        book = Book(tmp_path, box, sorry_verify_url=box.url_for(443) + '/')
+        res = book.run('on')
+        assert_ok(res)
+        assert 'maintenance ON' in summary(res) and 'driver: ingress' in summary(res)
+        host = box.sites[0]['hosts'][0]
+        assert request(box.url_for(443) + '/', host=host, source_ip=PUBLIC_IP).status == 503
+        assert request(box.url_for(443) + '/', host=host, source_ip=OFFICE_IP).status == 200
+        assert request(box.url_for(80) + '/', host=host, source_ip=PUBLIC_IP).status == 301
+        res = book.run('status')
+        assert_ok(res)
+        lines = messages(res, 'Show the maintenance status of the site')
+        assert 'HTTP:80 only redirects (redirect HTTP_301; e.g. ssl-redirect)' in lines, lines
+        assert 'HTTPS:443 ON since' in lines
+        assert_ok(book.run('off'))
+        assert request(box.url_for(443) + '/', host=host, source_ip=PUBLIC_IP).status == 200
 
 
 # ---------------------------------------------------------------- the choice of driver

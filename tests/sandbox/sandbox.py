@@ -27,11 +27,12 @@ class Sandbox:
     mode: one reconciler per site (``reconcilers``; ``reconciler`` is the
     first one) building the rules from the Ingresses. ``path_routed=False``
     seeds hosts that go to one target group each (the Ingress driver's
-    bypass forwards to one); ``ingress_group`` seeds an IngressGroup.
+    bypass forwards to one); ``ingress_group`` seeds an IngressGroup;
+    ``redirect_http`` an HTTP listener that only redirects (ssl-redirect).
     """
 
     def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None,
-                 ingress=False, path_routed=True, ingress_group=None):
+                 ingress=False, path_routed=True, ingress_group=None, redirect_http=False):
         self.site_names = list(site_names)
         self.pod_delay = pod_delay
         self.controller = controller
@@ -39,6 +40,7 @@ class Sandbox:
         self.ingress = ingress
         self.path_routed = path_routed
         self.ingress_group = ingress_group
+        self.redirect_http = redirect_http
         self.ingresses = []
         self.reconcilers = []
         self._own_workdir = workdir is None
@@ -61,7 +63,8 @@ class Sandbox:
         self.moto = MotoServer().start()
         self.proxy = CountingProxy(self.moto.url).start()
         self.sites = [seed_site(self.moto, name=name, cluster_name=CLUSTER, path_routed=self.path_routed,
-                                ingress_group=self.ingress_group) for name in self.site_names]
+                                ingress_group=self.ingress_group, redirect_http=self.redirect_http)
+                      for name in self.site_names]
         self.assets = seed_assets(self.moto)
         self.kube = K8sApi(pod_delay=self.pod_delay).start()
         self.kube.seed_lbc(cluster_name=CLUSTER)

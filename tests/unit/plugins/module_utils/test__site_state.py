@@ -106,7 +106,8 @@ def test_on_with_bypass_moved_rules_and_a_paused_controller():
         '    public -> 503, the Sorry page',
         OFFICE,
         MOVED,
-        "  HTTP:80 off - public -> the listener's own rules (0 rules, default: redirect HTTP_301)",
+        '  HTTP:80 only redirects (redirect HTTP_301; e.g. ssl-redirect): nothing to switch here, the page is on the '
+        'listener it redirects to',
         '  controller: kube-system/aws-load-balancer-controller is paused (2 replicas recorded)',
     ]
     assert state['maintenance'] == 'on' and state['warnings'] == []
