@@ -208,7 +208,9 @@ def preview_report(info, plan, preview_path):
     balancer = (info or {}).get('load_balancer') or {}
     if preview_path and _controller_managed(info):
         return ['no preview: %s is managed by the AWS Load Balancer Controller (cluster %s), which deletes rules it did '
-                'not create; look at the built page under the preview/ prefix of the assets bucket instead'
+                'not create, so a preview rule put on the ALB directly would last only until its next reconcile; with the '
+                'controller running the Ingress driver installs the preview through the Ingress (sorry_driver auto or '
+                'ingress), or look at the built page under the preview/ prefix of the assets bucket'
                 % (balancer.get('name') or '?', balancer.get('cluster_name') or '?')]
     if not plan:
         return ['preview rules: none']

@@ -257,7 +257,9 @@ def test_nothing_to_do_with_previews():
 def test_report_on_a_controller_managed_alb():
     assert S.preview_report(info([], managed=True), [], '/_p') == [
         'no preview: k8s-shop-main is managed by the AWS Load Balancer Controller (cluster prod), which deletes rules it '
-        'did not create; look at the built page under the preview/ prefix of the assets bucket instead']
+        'did not create, so a preview rule put on the ALB directly would last only until its next reconcile; with the '
+        'controller running the Ingress driver installs the preview through the Ingress (sorry_driver auto or ingress), '
+        'or look at the built page under the preview/ prefix of the assets bucket']
 
 
 def test_report_on_a_controller_managed_alb_without_cluster_tag():
