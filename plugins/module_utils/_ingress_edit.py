@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Ingress driver's Kubernetes steps: present, sorry_absent, absent, status,
-over a cluster API object (the module ``ingress_sorry``).
+preview_present, preview_absent, over a cluster API object (the module
+``ingress_sorry``).
 
 ``api`` is anything with the Ingress methods of ``_k8s_api.ClusterApi``
 (list_ingresses, get_ingress, patch_ingress, create_ingress, delete_ingress),
@@ -29,6 +30,10 @@ pure planner ``_ingress_plan``; this file reads, writes and retries:
 * The record keeps the pages' build markers and the maintenance info
   (who/why/until/at), so ``off`` and ``status`` work from it alone; a rerun
   of ``present`` keeps the recorded start time (sorrypage:at).
+* The always-on preview (``preview_present``: the page at a secret path of
+  each host, any day) is a part of its own: the maintenance's states keep it
+  (``absent`` leaves our own Ingress of a group while it holds a preview),
+  ``preview_absent`` takes out only it.
 * Header values of a bypass (secrets) never leave: patches, manifests and
   diffs go through ``redact``, and every string of the result and of the
   messages is scrubbed of the values given.
@@ -44,7 +49,9 @@ from ansible.module_utils.six import string_types
 from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan as plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _k8s_errors as errors
 
-STATES = ('present', 'sorry_absent', 'absent', 'status')
+STATES = ('present', 'sorry_absent', 'absent', 'status', 'preview_present', 'preview_absent')
+# The states that write a part from the input (the others only take parts out, or read).
+BUILDING = ('present', 'preview_present')
 SHAPE_GROUP = 'group'
 SHAPE_IN_PLACE = 'in_place'
 # A write that met a newer Ingress is re-read and re-planned this many times (REREADS + 1 writes in all).
@@ -58,6 +65,8 @@ DONE = {
     'sorry_absent': 'The Sorry path is still in the Ingress.',
     'absent': 'The maintenance is still in the Ingress.',
     'status': '',
+    'preview_present': 'The preview is not in the Ingress.',
+    'preview_absent': 'The preview is still in the Ingress.',
 }
 
 
@@ -83,8 +92,10 @@ class Context:
     """The inputs of one step; ``written`` collects the keys of the Ingresses written so far."""
 
     def __init__(self, state, stack=None, ingresses=None, sets=None, name_prefix=plan.DEFAULT_NAME_PREFIX,
-                 check_mode=False, diff=False, rereads=REREADS, where='the current kube context', info=None):
+                 check_mode=False, diff=False, rereads=REREADS, where='the current kube context', info=None,
+                 preview_path=None):
         self.state = state
+        self.preview_path = preview_path
         self.info = {} if info is None else info
         self.stack = stack or None
         self.ingresses = list(ingresses or [])
@@ -313,6 +324,10 @@ def _refuse(ctx, exc):
 def _in_place_plan(ctx):
     if ctx.state == 'present':
         return lambda ing: plan.plan_on_in_place(ing, ctx.sets, ctx.name_prefix, ctx.info)
+    if ctx.state == 'preview_present':
+        return lambda ing: plan.plan_preview_on_in_place(ing, ctx.sets, ctx.preview_path, ctx.name_prefix)
+    if ctx.state == 'preview_absent':
+        return plan.plan_preview_off_in_place
     if ctx.state == 'sorry_absent':
         return lambda ing: plan.plan_off_in_place(ing, only='sorry')
     return plan.plan_off_in_place
@@ -372,9 +387,12 @@ def _read_group(ctx, api, group):
 
 
 def _edit_group(ctx, api, step, group):
-    if ctx.state == 'present':
+    if ctx.state in BUILDING:
         try:  # the page's own errors before anything is read
-            plan.desired(ctx.sets, ctx.name_prefix)
+            if ctx.state == 'present':
+                plan.desired(ctx.sets, ctx.name_prefix)
+            else:
+                plan.preview_part(ctx.sets, ctx.preview_path, ctx.name_prefix)
         except ValueError as exc:
             raise _refuse(ctx, exc)
 
@@ -382,10 +400,10 @@ def _edit_group(ctx, api, step, group):
         members, ours = _read_group(ctx, api, group)
         for one in ours:
             step.saw(one)
-        if ctx.state == 'present' and len(ours) > 1:
+        if ctx.state in BUILDING and len(ours) > 1:
             raise EditFailed('IngressGroup %s holds %d Ingresses of ours (%s); delete all but one. %s'
                              % (group, len(ours), ', '.join(plan.ingress_key(i) for i in ours), _nothing_changed(ctx)))
-        if ctx.state == 'present':
+        if ctx.state in BUILDING:
             return _group_present(ctx, api, step, group, members, ours[0] if ours else None)
         return [_group_off(ctx, api, step, one) for one in ours] or [None]
     results = _retrying(ctx, 'our Ingress in IngressGroup %s' % group, attempt)
@@ -405,9 +423,14 @@ def _group_present(ctx, api, step, group, members, ours):
         raise EditFailed('IngressGroup %s has no Ingress in %s: our Ingress copies its class and listeners from the '
                          "group's members; check the stack and the context. %s" % (group, ctx.where, _nothing_changed(ctx)))
     namespace = _meta(ours).get('namespace') if ours else _meta(first_member(members)).get('namespace')
+    maintenance, preview = plan.parts_of(ours) if ours else (None, None)
     try:
-        manifest = plan.our_ingress(members, namespace, ctx.sets, ctx.name_prefix,
-                                    plan.kept_info(ctx.info, plan.read_record(ours) if ours else None))
+        if ctx.state == 'present':  # the preview there stays
+            manifest = plan.our_ingress(members, namespace, ctx.sets, ctx.name_prefix,
+                                        plan.kept_info(ctx.info, plan.read_record(ours) if ours else None), preview)
+        else:  # the maintenance there stays
+            manifest = plan.our_ingress_of(members, namespace, ctx.name_prefix, maintenance,
+                                           plan.preview_part(ctx.sets, ctx.preview_path, ctx.name_prefix))
     except ValueError as exc:
         raise _refuse(ctx, exc)
     name = manifest['metadata']['name']
@@ -432,19 +455,33 @@ def _group_present(ctx, api, step, group, members, ours):
 
 
 def _group_off(ctx, api, step, ours):
-    """Our Ingress without the sorry path (sorry_absent) or deleted (absent); the Ingress left, or None."""
+    """Our Ingress without the sorry path (sorry_absent), the maintenance (absent) or the preview
+    (preview_absent): updated while something of ours is left in it, else deleted; the Ingress left, or None."""
     key = plan.ingress_key(ours)
     namespace, name = split_key(key, 'ingress')
-    ops = plan.plan_off_in_place(ours, only='sorry') if ctx.state == 'sorry_absent' else None
+    record = plan.read_record(ours)
+    if ctx.state == 'sorry_absent':
+        ops = plan.plan_off_in_place(ours, only='sorry')
+    elif ctx.state == 'preview_absent':
+        ops = plan.plan_preview_off_in_place(ours)
+        if ops is None:
+            return ours  # no preview in it: nothing of the maintenance is touched
+    elif plan.recorded_preview(record) is not None:
+        ops = plan.plan_off_in_place(ours)
+        if ops is None:
+            return ours  # the preview alone: nothing of the maintenance to take out
+    else:
+        ops = []  # absent, nothing else of ours in it: it goes whole, record or not
     after = apply_patch(ours, ops) if ops else ours
-    if ctx.state == 'sorry_absent' and (after.get('spec') or {}).get('rules'):
+    if ops != [] and (after.get('spec') or {}).get('rules'):
         if ops is None:
             return ours
         if not ctx.check_mode:
             after = _write(ctx, api, key, ours, lambda: api.patch_ingress(namespace, name, ops))
         step.did(key, 'update', ours, after, ops)
         return after
-    # absent, or a maintenance without a bypass: an Ingress without rules is not valid, so ours goes whole
+    # nothing of ours left in it (or a maintenance without a bypass): an Ingress without rules is not valid,
+    # so ours goes whole
     if not ctx.check_mode:
         _write(ctx, api, key, ours, lambda: api.delete_ingress(namespace, name, _meta(ours).get('resourceVersion')))
     step.did(key, 'delete', ours, None, None)
@@ -474,7 +511,7 @@ def _resolve(ctx, api):
     namespace, name = split_key(value, 'stack')
     ingress = api.get_ingress(namespace, name)
     if ingress is None:
-        if ctx.state == 'present':
+        if ctx.state in BUILDING:
             raise EditFailed('stack %s: Ingress %s is not in %s; check the ALB\'s %s tag and the context. %s'
                              % (ctx.stack, value, ctx.where, plan.STACK_TAG, _nothing_changed(ctx)))
         return SHAPE_IN_PLACE, None, []
@@ -501,22 +538,31 @@ def check_inputs(ctx):
             problems.append(str(exc))
     if ctx.state == 'present' and not ctx.sets:
         problems.append('state=present needs sets (hosts, body, bypass)')
+    if ctx.state == 'preview_present' and not ctx.sets:
+        problems.append('state=preview_present needs sets (hosts, body)')
+    if ctx.state == 'preview_present' and not ctx.preview_path:
+        problems.append('state=preview_present needs preview_path (a secret path like /_sorry-preview)')
+    if ctx.preview_path is not None:
+        problems += plan.check_preview_path(ctx.preview_path)
     if not isinstance(ctx.rereads, int) or ctx.rereads < 0:
         problems.append('rereads must be an integer of 0 or more')
     problems += plan.check_info(ctx.info)
     return '; '.join(problems) + '.' if problems else None
 
 
-def _message(ctx, step, changed, maintenance):
+def _message(ctx, step, changed, maintenance, preview):
     target = ('IngressGroup %s' % step.group) if step.shape == SHAPE_GROUP else (
         ', '.join(sorted(step.drift)) or 'no Ingress')
     if ctx.state == 'status':
         drifted = sorted(key for key, value in step.drift.items() if value and value['drifted'])
         text = 'Sorry page through %s: %s.' % (target, maintenance)
+        if preview:
+            text += ' Preview at %s.' % preview['path']
         if drifted:
             text += ' Our edit drifted in %s: run `on` again.' % ', '.join(drifted)
         return text
-    verb = {'present': 'on', 'sorry_absent': 'sorry path removed, bypass kept', 'absent': 'off'}[ctx.state]
+    verb = {'present': 'on', 'sorry_absent': 'sorry path removed, bypass kept', 'absent': 'off',
+            'preview_present': 'preview in at %s' % ctx.preview_path, 'preview_absent': 'preview out'}[ctx.state]
     if not changed:
         return 'Sorry page through %s: already %s; nothing written.' % (target, verb)
     done = 'would write' if ctx.check_mode else 'wrote'
@@ -527,6 +573,7 @@ def step_result(ctx, step):
     changed = bool(step.patches)
     phases = [phase(record) for record in step.records.values()]
     maintenance = 'on' if 'on' in phases else ('bypass_only' if 'bypass_only' in phases else 'off')
+    preview = plan.preview_in([step.records[key] for key in sorted(step.records)])
     # after the step first (the info now in force), then as read (what absent took out)
     seen = [step.records[key] for key in sorted(step.records)] + [step.read[key] for key in sorted(step.read)]
     result = {
@@ -541,10 +588,11 @@ def step_result(ctx, step):
         'record': step.records,
         'our_ingress': step.our_ingress,
         'maintenance': maintenance,
+        'preview': preview,
         'markers': plan.markers_in(seen),
         'info': plan.info_in(seen),
         'conflicts': ctx.conflicts,
-        'message': _message(ctx, step, changed, maintenance),
+        'message': _message(ctx, step, changed, maintenance, preview),
     }
     diff = None
     if ctx.diff and changed:
@@ -592,6 +640,7 @@ def unreadable(ctx, error):
         'record': {},
         'our_ingress': None,
         'maintenance': 'unknown',
+        'preview': None,
         'markers': [],
         'info': {},
         'conflicts': 0,

@@ -100,6 +100,12 @@ _MARKER_RE = re.compile(r'^[0-9a-f]{10}$')
 # The maintenance info rides in the record annotation; an Ingress's annotations share 256 KiB in all.
 MAX_INFO_CHARS = 4096
 START_KEY = 'sorrypage:at'
+# The always-on preview: its part of the record, and the ALB's limit on a path-pattern value.
+PREVIEW_KEY = 'preview'
+MAX_PREVIEW_PATH_CHARS = 128
+# An exact path the ALB matches as written: the path-pattern characters without the wildcards (and without the
+# quotes and '&' the annotations would have to escape).
+_PREVIEW_PATH_RE = re.compile(r'^/[A-Za-z0-9_.$/~@:+-]*$')
 
 # Where the controller puts the paths of one spec.rules entry.
 _PATH_TYPE_RANK = {'Exact': 0, 'Prefix': 1}
@@ -420,18 +426,72 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
     return rules, annotations
 
 
+def check_preview_path(preview_path):
+    """Errors of the preview's path, each naming it and the limit."""
+    if not isinstance(preview_path, string_types) or not preview_path:
+        return ['preview_path is empty: give a secret path like /_sorry-preview']
+    errors = []
+    if len(preview_path) > MAX_PREVIEW_PATH_CHARS:
+        errors.append("preview_path is %d characters, over the ALB's %d-character limit of a path pattern"
+                      % (len(preview_path), MAX_PREVIEW_PATH_CHARS))
+    if '*' in preview_path or '?' in preview_path:
+        errors.append("preview_path '%s' holds a wildcard (* or ?): give one exact path like /_sorry-preview"
+                      % preview_path)
+    elif not _PREVIEW_PATH_RE.match(preview_path):
+        errors.append("preview_path '%s' must start with '/' and hold only letters, digits and _ . $ / ~ @ : + -"
+                      % preview_path)
+    elif preview_path == '/':
+        errors.append("preview_path '/' is the home page: give a secret path like /_sorry-preview")
+    return errors
+
+
+def preview_part(sets, preview_path, name_prefix=DEFAULT_NAME_PREFIX):
+    """The always-on preview: {'path', 'rules', 'annotations'}.
+
+    One spec.rules entry per host of ``sets`` (see ``desired``, which checks
+    them) holding only ``preview_path`` (ImplementationSpecific, so the ALB
+    matches exactly that path) to the fixed-response action
+    ``<prefix>-h<N>-preview``: the set's page, 503, text/html. N numbers the
+    hosts as ``desired`` does. Raises ValueError naming every bad input.
+    """
+    errors = check_preview_path(preview_path)
+    try:
+        desired(sets, name_prefix)
+    except ValueError as e:
+        errors.append(str(e))
+    if errors:
+        raise ValueError('; '.join(errors))
+    rules = []
+    annotations = {}
+    for page in sets:
+        for host in list(page.get('hosts') or []) or [None]:
+            name = '%s-h%d-preview' % (name_prefix, len(rules))
+            if len(name) > MAX_ACTION_NAME_CHARS:
+                raise ValueError("name_prefix '%s' is too long: action names would be %d characters; at most %d fit "
+                                 'in an annotation key' % (name_prefix, len(name), MAX_ACTION_NAME_CHARS))
+            annotations[action_key(name)] = _dump(_sorry_action(page['body']))
+            entry = {'http': {'paths': [{'path': preview_path, 'pathType': 'ImplementationSpecific',
+                                         'backend': _backend(name)}]}}
+            if host:
+                entry['host'] = host
+            rules.append(entry)
+    return {'path': preview_path, 'rules': rules, 'annotations': annotations}
+
+
 # ---------------------------------------------------------- the record
 
 def _hash(value):
     return hashlib.sha256(value.encode('utf-8')).hexdigest()[:20]
 
 
-def _record(name_prefix, rules, annotations, created, markers=None, info=None):
+def _record(name_prefix, rules, annotations, created, markers=None, info=None, preview=None):
     """What we added, not a copy of the Ingress: our spec.rules entries (no
     secrets in them) and a hash of each of our annotations; and, so that
     ``off`` and ``status`` work from the record alone, the pages' build
     markers and the maintenance info (each only when there is one, so a
-    record without them reads as 0.2.0 wrote it)."""
+    record without them reads as 0.2.0 wrote it). ``preview``: the preview's
+    part, already in record form (``_preview_record``), kept under its own key;
+    ``rules`` and ``annotations`` stay the maintenance's only."""
     record = {'version': RECORD_VERSION, 'prefix': name_prefix, 'rules': rules,
               'annotations': dict((key, _hash(value)) for key, value in annotations.items()),
               'created': sorted(created)}
@@ -439,7 +499,48 @@ def _record(name_prefix, rules, annotations, created, markers=None, info=None):
         record['markers'] = list(markers)
     if info:
         record['info'] = dict(info)
+    if preview:
+        record[PREVIEW_KEY] = preview
     return record
+
+
+def _preview_record(part, name_prefix):
+    """The preview's part of the record: its path, spec.rules entries and a hash of each of its annotations."""
+    if not part:
+        return None
+    return {'prefix': name_prefix, 'path': part['path'], 'rules': part['rules'],
+            'annotations': dict((key, _hash(value)) for key, value in part['annotations'].items())}
+
+
+def recorded_preview(record):
+    """The preview's part of a record (path, rules, annotations by hash), or None."""
+    preview = (record or {}).get(PREVIEW_KEY)
+    return preview if isinstance(preview, dict) and preview.get('rules') else None
+
+
+def preview_in(records):
+    """What the records say of the preview: {'path', 'hosts'} (the path of the first record holding one, the
+    hosts of all in order, None for an entry of every host), or None when none holds a preview."""
+    path, hosts = None, []
+    for record in records:
+        preview = recorded_preview(record)
+        if preview is None:
+            continue
+        path = path or preview.get('path')
+        for rule in preview.get('rules') or []:
+            if rule.get('host') not in hosts:
+                hosts.append(rule.get('host'))
+    return None if path is None else {'path': path, 'hosts': hosts}
+
+
+def _maintenance_empty(record):
+    return not (record.get('rules') or record.get('annotations'))
+
+
+def _without_maintenance(record):
+    """The record once the maintenance is out and the preview stays (the containers we created kept listed)."""
+    return {'version': record.get('version', RECORD_VERSION), 'prefix': record.get('prefix') or DEFAULT_NAME_PREFIX,
+            'rules': [], 'annotations': {}, 'created': record.get('created') or [], PREVIEW_KEY: record[PREVIEW_KEY]}
 
 
 def read_record(ingress):
@@ -475,6 +576,10 @@ def info_in(records):
 
 def _our_name_re(name_prefix):
     return re.compile(r'^%s-h\d+-(sorry|bypass\d+)$' % re.escape(name_prefix))
+
+
+def _preview_name_re(name_prefix):
+    return re.compile(r'^%s-h\d+-preview$' % re.escape(name_prefix))
 
 
 def _name_of_key(key):
@@ -531,8 +636,9 @@ def _resource_version_test(ingress):
     return {'op': 'test', 'path': '/metadata/resourceVersion', 'value': version}
 
 
-def _ours_predicate(name_prefix, recorded_names, only=None):
-    pattern = _our_name_re(name_prefix)
+def _ours_predicate(name_prefix, recorded_names, only=None, pattern=None):
+    """Whether an action name is ours: recorded, or named like ours (the maintenance's names unless ``pattern``)."""
+    pattern = pattern or _our_name_re(name_prefix)
 
     def is_ours(name):
         if not name or not (name in recorded_names or pattern.match(name)):
@@ -598,15 +704,19 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
             created.add('rules')
         if current_annotations is None:
             created.add('annotations')
-    record = _record(name_prefix, rules, annotations, created, markers_of(sets), kept_info(info, old))
+    preview = recorded_preview(old)
+    record = _record(name_prefix, rules, annotations, created, markers_of(sets), kept_info(info, old), preview)
     wanted = dict(annotations)
     wanted[RECORD_ANNOTATION] = _dump(record)
 
     is_ours = _ours_predicate(name_prefix, _recorded_names(old))
     current_rules = current_rules or []
     current_annotations = current_annotations or {}
-    done = (current_rules[:len(rules)] == rules
-            and not any(is_ours(_backend_name(p)) for r in current_rules[len(rules):]
+    # The preview's entries still there stay first, ahead of ours (moved back there if something got in front).
+    kept = [rule for rule in (preview or {}).get('rules') or [] if rule in current_rules]
+    first = kept + rules
+    done = (current_rules[:len(first)] == first
+            and not any(is_ours(_backend_name(p)) for r in current_rules[len(first):]
                         for p in (r.get('http') or {}).get('paths') or [])
             and all(current_annotations.get(key) == value for key, value in wanted.items())
             and not [key for key in current_annotations if is_ours(_name_of_key(key)) and key not in wanted])
@@ -615,10 +725,15 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
 
     work = copy.deepcopy(ingress)
     ops = [test]
+    work_rules = (work.get('spec') or {}).get('rules') or []
+    for index in range(len(work_rules) - 1, -1, -1):
+        if work_rules[index] in kept:
+            ops.append({'op': 'remove', 'path': _pointer('spec', 'rules', index)})
+            del work_rules[index]
     _remove_ours(work, is_ours, ops)
     if (work.get('spec') or {}).get('rules') is None:
         ops.append({'op': 'add', 'path': '/spec/rules', 'value': []})
-    for index, rule in enumerate(rules):
+    for index, rule in enumerate(first):
         ops.append({'op': 'add', 'path': _pointer('spec', 'rules', index), 'value': rule})
     if _meta(work).get('annotations') is None:
         ops.append({'op': 'add', 'path': '/metadata/annotations', 'value': {}})
@@ -648,6 +763,13 @@ def plan_off_in_place(ingress, only=None):
     ops = [_resource_version_test(ingress)]
     _remove_ours(work, _ours_predicate(name_prefix, _recorded_names(record), only), ops)
     annotations = _meta(work).get('annotations')
+    if not only and recorded_preview(record) is not None:
+        # the preview stays, and so do the record (now of the preview alone) and the containers
+        rest = _dump(_without_maintenance(record))
+        if len(ops) == 1 and annotations.get(RECORD_ANNOTATION) == rest:
+            return None
+        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION), 'value': rest})
+        return ops
     if only:
         remaining_rules = []
         for rule in record.get('rules') or []:
@@ -661,6 +783,13 @@ def plan_off_in_place(ingress, only=None):
                                        if not _name_of_key(k).endswith('-' + only)))
         ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION), 'value': _dump(record)})
         return ops if len(ops) > 2 or annotations.get(RECORD_ANNOTATION) != _dump(record) else None
+    _drop_record(work, record, ops)
+    return ops
+
+
+def _drop_record(work, record, ops):
+    """Remove the record, and the containers we created once they are empty again."""
+    annotations = _meta(work).get('annotations')
     ops.append({'op': 'remove', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION)})
     del annotations[RECORD_ANNOTATION]
     created = record.get('created') or []
@@ -668,6 +797,82 @@ def plan_off_in_place(ingress, only=None):
         ops.append({'op': 'remove', 'path': '/spec/rules'})
     if 'annotations' in created and not annotations:
         ops.append({'op': 'remove', 'path': '/metadata/annotations'})
+
+
+def _preview_predicate(name_prefix, preview):
+    return _ours_predicate(name_prefix, _recorded_names(preview), pattern=_preview_name_re(name_prefix))
+
+
+def plan_preview_on_in_place(ingress, sets, preview_path, name_prefix=DEFAULT_NAME_PREFIX):
+    """The JSON patch that puts the always-on preview (``preview_part``) into
+    an Ingress without a group, or None when it already holds exactly that.
+
+    The preview's entries go first, ahead of a maintenance's, so the preview
+    path answers the page during a maintenance too; nothing of the
+    maintenance is touched. The record keeps the preview under its own key
+    (``PREVIEW_KEY``). Raises ValueError before planning anything on bad input.
+    """
+    _in_group(ingress)
+    _regex_paths(ingress)
+    part = preview_part(sets, preview_path, name_prefix)
+    test = _resource_version_test(ingress)
+    old = read_record(ingress)
+    current_rules = (ingress.get('spec') or {}).get('rules')
+    current_annotations = _meta(ingress).get('annotations')
+    preview = _preview_record(part, name_prefix)
+    if old is not None:
+        record = dict(old)
+        record[PREVIEW_KEY] = preview
+    else:
+        created = [what for what, value in (('rules', current_rules), ('annotations', current_annotations))
+                   if value is None]
+        record = _record(name_prefix, [], {}, created, preview=preview)
+    wanted = dict(part['annotations'])
+    wanted[RECORD_ANNOTATION] = _dump(record)
+    is_ours = _preview_predicate(name_prefix, recorded_preview(old))
+    rules = part['rules']
+    current_rules = current_rules or []
+    current_annotations = current_annotations or {}
+    done = (current_rules[:len(rules)] == rules
+            and not any(is_ours(_backend_name(p)) for r in current_rules[len(rules):]
+                        for p in (r.get('http') or {}).get('paths') or [])
+            and all(current_annotations.get(key) == value for key, value in wanted.items())
+            and not [key for key in current_annotations if is_ours(_name_of_key(key)) and key not in wanted])
+    if done:
+        return None
+    work = copy.deepcopy(ingress)
+    ops = [test]
+    _remove_ours(work, is_ours, ops)
+    if (work.get('spec') or {}).get('rules') is None:
+        ops.append({'op': 'add', 'path': '/spec/rules', 'value': []})
+    for index, rule in enumerate(rules):
+        ops.append({'op': 'add', 'path': _pointer('spec', 'rules', index), 'value': rule})
+    if _meta(work).get('annotations') is None:
+        ops.append({'op': 'add', 'path': '/metadata/annotations', 'value': {}})
+    for key in sorted(wanted):
+        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', key), 'value': wanted[key]})
+    return ops
+
+
+def plan_preview_off_in_place(ingress):
+    """The JSON patch that takes the preview back out of an Ingress, or None
+    when its record holds no preview. A maintenance there stays as it is;
+    without one, the record goes too (and the containers we created, once
+    empty), so the Ingress is again exactly as before."""
+    record = read_record(ingress)
+    preview = recorded_preview(record)
+    if preview is None:
+        return None
+    name_prefix = preview.get('prefix') or record.get('prefix') or DEFAULT_NAME_PREFIX
+    work = copy.deepcopy(ingress)
+    ops = [_resource_version_test(ingress)]
+    _remove_ours(work, _preview_predicate(name_prefix, preview), ops)
+    rest = dict(record)
+    del rest[PREVIEW_KEY]
+    if _maintenance_empty(rest):
+        _drop_record(work, rest, ops)
+    else:
+        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION), 'value': _dump(rest)})
     return ops
 
 
@@ -706,7 +911,7 @@ def _disagree(what, values):
             'make them agree first' % (what, ', '.join('%s: %s' % item for item in values)))
 
 
-def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
+def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None, preview=None):
     """The manifest of our own Ingress in an explicit IngressGroup, in
     ``namespace``: group.order -1000 so its paths come first, the class,
     listen-ports and certificate-arn of the group's members, our rules and
@@ -714,13 +919,54 @@ def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFI
     ``info`` as given: keep a start time with ``kept_info`` first).
 
     ``group_ingresses``: the group's members as read (our own Ingress among
-    them is ignored). Raises ValueError, naming the Ingresses, when the members
-    disagree on class, listen-ports or certificate-arn, when another member
-    already uses group.order -1000, or on bad input (``desired``)."""
+    them is ignored). ``preview``: the preview to keep in it (``parts_of``
+    our Ingress as read, or ``preview_part``), its entries first. Raises
+    ValueError, naming the Ingresses, when the members disagree on class,
+    listen-ports or certificate-arn, when another member already uses
+    group.order -1000, or on bad input (``desired``)."""
+    errors = []
+    maintenance = None
+    try:
+        rules, annotations = desired(sets, name_prefix)
+        maintenance = {'rules': rules, 'annotations': annotations, 'markers': markers_of(sets), 'info': info}
+    except ValueError as e:
+        errors.append(str(e))
+    errors += check_info(info)
+    return our_ingress_of(group_ingresses, namespace, name_prefix, maintenance, preview, errors)
+
+
+def parts_of(ingress):
+    """(maintenance, preview) that our own Ingress as read holds, by its record,
+    with the annotations' values as read, each None when absent:
+    maintenance {'rules', 'annotations', 'markers', 'info'}, preview
+    {'path', 'rules', 'annotations'}; what ``our_ingress_of`` keeps."""
+    record = read_record(ingress)
+    if record is None:
+        return None, None
+    annotations = _annotations(ingress)
+
+    def values(recorded):
+        return dict((key, annotations[key]) for key in recorded.get('annotations') or {} if key in annotations)
+    maintenance = None
+    if record.get('rules'):
+        maintenance = {'rules': record['rules'], 'annotations': values(record),
+                       'markers': record.get('markers') or [], 'info': record.get('info') or {}}
+    preview = recorded_preview(record)
+    if preview is not None:
+        preview = {'path': preview.get('path'), 'rules': preview['rules'], 'annotations': values(preview)}
+    return maintenance, preview
+
+
+def our_ingress_of(group_ingresses, namespace, name_prefix=DEFAULT_NAME_PREFIX, maintenance=None, preview=None,
+                   errors=None):
+    """The manifest of our own Ingress holding the parts given (see
+    ``parts_of`` for their shape): the preview's entries first, then the
+    maintenance's. ``errors``: input errors found so far, raised with those
+    of the members. See ``our_ingress``."""
+    errors = list(errors or [])
     members = sorted((ing for ing in group_ingresses or [] if not _is_our_ingress(ing)), key=ingress_key)
     if not members:
         raise ValueError('no Ingress of the group was given: our Ingress copies its listeners from the members')
-    errors = []
     groups = sorted(set(_annotations(ing).get(GROUP_NAME) or '' for ing in members))
     if len(groups) != 1 or not groups[0]:
         errors.append(_disagree(GROUP_NAME, [(ingress_key(ing), _annotations(ing).get(GROUP_NAME) or '(none)')
@@ -752,14 +998,15 @@ def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFI
                     for ing in members if _annotations(ing).get(CERTIFICATE_ARN)]
     if len(set(tuple(value) for _key, value in certificates)) > 1:
         errors.append(_disagree(CERTIFICATE_ARN, [(key, ','.join(value)) for key, value in certificates]))
-    try:
-        rules, annotations = desired(sets, name_prefix)
-    except ValueError as e:
-        errors.append(str(e))
-    errors += check_info(info)
+    if not errors and not (maintenance or preview):
+        errors.append('our Ingress would hold nothing: give the maintenance or the preview')
     if errors:
         raise ValueError('; '.join(errors))
 
+    maintenance = maintenance or {'rules': [], 'annotations': {}}
+    rules = list((preview or {}).get('rules') or []) + list(maintenance['rules'])
+    annotations = dict(maintenance['annotations'])
+    annotations.update((preview or {}).get('annotations') or {})
     meta_annotations = dict(annotations)
     meta_annotations[GROUP_NAME] = groups[0]
     meta_annotations[GROUP_ORDER] = str(OUR_GROUP_ORDER)
@@ -772,7 +1019,9 @@ def our_ingress(group_ingresses, namespace, sets, name_prefix=DEFAULT_NAME_PREFI
         spec['ingressClassName'] = [c for c in class_names if c][0]
     elif _annotations(members[0]).get(CLASS_ANNOTATION):
         meta_annotations[CLASS_ANNOTATION] = _annotations(members[0])[CLASS_ANNOTATION]
-    meta_annotations[RECORD_ANNOTATION] = _dump(_record(name_prefix, rules, annotations, [], markers_of(sets), info))
+    meta_annotations[RECORD_ANNOTATION] = _dump(_record(
+        name_prefix, maintenance['rules'], maintenance['annotations'], [], maintenance.get('markers'),
+        maintenance.get('info'), _preview_record(preview, name_prefix)))
     return {
         'apiVersion': 'networking.k8s.io/v1',
         'kind': 'Ingress',
@@ -796,11 +1045,14 @@ def drift(ingress):
     if record is None:
         return None
     rules = (ingress.get('spec') or {}).get('rules') or []
-    recorded = record.get('rules') or []
+    preview = recorded_preview(record) or {}
+    recorded = (preview.get('rules') or []) + (record.get('rules') or [])  # the preview's entries go first
     missing_rules = [rule.get('host') for rule in recorded if rule not in rules]
     annotations = _annotations(ingress)
     missing, changed = [], []
-    for key, value_hash in sorted((record.get('annotations') or {}).items()):
+    hashes = dict(record.get('annotations') or {})
+    hashes.update(preview.get('annotations') or {})
+    for key, value_hash in sorted(hashes.items()):
         if key not in annotations:
             missing.append(key)
         elif _hash(annotations[key]) != value_hash:

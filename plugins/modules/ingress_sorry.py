@@ -31,6 +31,17 @@ description:
     with C(use-regex-path-match)) fails before any write, naming the input and the limit.
   - Header values of a bypass are secrets. They are in the C(conditions.*) annotations (where the controller reads them)
     and nowhere in the result, the diff or a message.
+  - The always-on preview (O(state=preview_present), the runbook's C(prepare), any day before the window) - for each host
+    of O(sets), the one path O(preview_path) answers the set's page (503, text/html) through the Ingress, so the page can
+    be checked in a browser on the real ALB. Nothing else the public sees changes. It is a part of its own, recorded
+    under the key C(preview) of C(sorrypage.aws/ingress-edit) - one C(spec.rules) entry per host holding only that path
+    (C(pathType) C(ImplementationSpecific), the exact path) to the action C(<name_prefix>-h<N>-preview), in place or in
+    our own Ingress of the group. Its entries go first, ahead of the maintenance's (bypass, then C(/*)), each in a
+    separate entry, so the preview path answers the page during a maintenance too and nothing relies on how the
+    controller sorts the paths of one entry.
+  - The parts do not disturb each other - O(state=present) keeps a preview there; O(state=sorry_absent) and
+    O(state=absent) take out only the maintenance and keep the preview (in an IngressGroup our own Ingress stays while it
+    holds a preview, and is deleted when the last part of ours goes); O(state=preview_absent) takes out only the preview.
 author:
   - sorrypage.aws maintainers (@sorrypage)
 options:
@@ -40,12 +51,17 @@ options:
       - C(sorry_absent) takes the Sorry path out and keeps the bypass, the first half of C(off) (so no internal user sees
         the page while the controller rewrites the rules one at a time).
       - C(absent) takes out everything of ours.
+      - C(preview_present) puts the always-on preview in (needs O(sets) and O(preview_path)), ahead of a maintenance
+        there, which it does not touch. A rerun with the same input writes nothing. Only the hosts and body of O(sets)
+        show in the preview, but the whole of O(sets) is checked as for C(present).
+      - C(preview_absent) takes the preview out and nothing else; without a maintenance the Ingress is again exactly as
+        before the preview (in an IngressGroup, our own Ingress is deleted).
       - C(status) only reads - the drift of our edit per Ingress and whether our own Ingress is there. It never fails
         because of the cluster - when the Kubernetes API cannot be reached or answers an error, it returns
         RV(readable=false), the RV(error) and RV(maintenance=unknown), within 20 seconds even when the API does not
         answer at all (for this state only). Bad input still fails.
     type: str
-    choices: [present, sorry_absent, absent, status]
+    choices: [present, sorry_absent, absent, status, preview_present, preview_absent]
     default: present
   stack:
     description:
@@ -60,7 +76,7 @@ options:
     elements: str
   sets:
     description:
-      - The pages, one per set of hosts. Required with O(state=present).
+      - The pages, one per set of hosts. Required with O(state=present) and O(state=preview_present).
     type: list
     elements: dict
     suboptions:
@@ -116,6 +132,14 @@ options:
     type: dict
     default: {}
     version_added: 0.3.0
+  preview_path:
+    description:
+      - The secret path of the always-on preview on every host of O(sets), like C(/_sorry-preview). Required with
+        O(state=preview_present).
+      - One exact path - starting with C(/), no wildcard (C(*) or C(?)), only letters, digits and C(_ . $ / ~ @ : + -),
+        at most 128 characters (an ALB path pattern), not C(/) alone; refused before any write otherwise.
+    type: str
+    version_added: 0.3.0
   name_prefix:
     description:
       - Prefix of our action names and of our own Ingress's name, a DNS-1035 label.
@@ -167,6 +191,23 @@ EXAMPLES = r"""
     stack: shop/web
     state: absent
 
+- name: Prepare, any day before the window - the page at a secret path of each host, through the real ALB
+  sorrypage.aws.ingress_sorry:
+    stack: shop/web
+    state: preview_present
+    preview_path: /_sorry-preview
+    sets:
+      - hosts: [shop.example.com]
+        body: "{{ lookup('file', 'sorry.html') }}"
+        source_ips: [10.0.0.0/8]
+        target_groups:
+          - arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef
+
+- name: After the window, the preview out too (the maintenance's states keep it)
+  sorrypage.aws.ingress_sorry:
+    stack: shop/web
+    state: preview_absent
+
 - name: What is in the Ingresses of an IngressGroup, and has a helm upgrade taken it out
   sorrypage.aws.ingress_sorry:
     stack: shop
@@ -213,7 +254,9 @@ drift:
   returned: success
   type: dict
 record:
-  description: Per Ingress, our record annotation after the step (what we added, annotations by hash), or null.
+  description:
+    - Per Ingress, our record annotation after the step (what we added, annotations by hash), or null. Its C(rules) and
+      C(annotations) are the maintenance's; the preview's are under C(preview) (C(path), C(rules), C(annotations)).
   returned: success
   type: dict
 our_ingress:
@@ -223,10 +266,18 @@ our_ingress:
 maintenance:
   description:
     - What the records say is in force after the step - C(on), C(bypass_only) or C(off); C(unknown) when a
-      O(state=status) could not read the cluster.
+      O(state=status) could not read the cluster. The maintenance only - a preview alone is C(off).
   returned: success
   type: str
   sample: on
+preview:
+  description:
+    - The always-on preview the records hold after the step - C(path) and C(hosts) (null for the entry of every host) -
+      or null when there is none (or a O(state=status) could not read the cluster).
+  returned: success
+  type: dict
+  sample: {"path": "/_sorry-preview", "hosts": ["shop.example.com"]}
+  version_added: 0.3.0
 readable:
   description: Whether the cluster was read. Only a O(state=status) returns V(false) (the other states fail instead).
   returned: success
@@ -298,6 +349,7 @@ def argument_spec():
         )),
         info=dict(type='dict', default={}),
         name_prefix=dict(type='str', default=DEFAULT_NAME_PREFIX),
+        preview_path=dict(type='str'),
     )
     return spec
 
@@ -324,11 +376,13 @@ def _status_deadline(_signum, _frame):
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True,
                               mutually_exclusive=[('stack', 'ingresses')], required_one_of=[('stack', 'ingresses')],
-                              required_if=[('state', 'present', ['sets'])])
+                              required_if=[('state', 'present', ['sets']),
+                                           ('state', 'preview_present', ['sets', 'preview_path'])])
     params = module.params
     ctx = _ingress_edit.Context(state=params['state'], stack=params['stack'], ingresses=params['ingresses'],
                                 sets=params['sets'], name_prefix=params['name_prefix'], check_mode=module.check_mode,
-                                diff=module._diff, where=where(params), info=params['info'])
+                                diff=module._diff, where=where(params), info=params['info'],
+                                preview_path=params['preview_path'])
     if params['state'] == 'status':
         signal.signal(signal.SIGALRM, _status_deadline)
         signal.alarm(STATUS_DEADLINE)

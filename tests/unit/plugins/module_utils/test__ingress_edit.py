@@ -117,7 +117,7 @@ def member(name, namespace, order=None, group='shop'):
 
 def run(api, state='present', sets=None, **kwargs):
     kwargs.setdefault('stack', 'shop/web' if 'ingresses' not in kwargs else None)
-    ctx = edit.Context(state, sets=(sets or SETS) if state == 'present' else None, **kwargs)
+    ctx = edit.Context(state, sets=(sets or SETS) if state in edit.BUILDING else None, **kwargs)
     result, diff, failure = edit.run(lambda: api, ctx)
     blob = json.dumps([result, diff, failure])
     assert SECRET not in blob  # never a header value, anywhere
@@ -575,7 +575,7 @@ def test_another_info_value_is_written_with_the_first_start_time(stack):
 def test_bad_info_fails_before_any_call_in_every_state():
     for state in edit.STATES:
         made = []
-        ctx = edit.Context(state, stack='shop/web', sets=SETS, info={'sorrypage:until': 6})
+        ctx = edit.Context(state, stack='shop/web', sets=SETS, info={'sorrypage:until': 6}, preview_path='/_sorry-preview')
         result, _diff, failure = edit.run(lambda: made.append(1), ctx)
         assert result is None and made == []
         assert failure == "info['sorrypage:until'] is int, not a string: quote it. Nothing was changed."
@@ -641,3 +641,148 @@ def test_no_answer_before_the_deadline_is_unreadable_for_status_and_a_failure_ot
     assert result is None and failure == ('Could not read stack shop in context prod: the Kubernetes API did not '
                                           'answer within 20 seconds. Nothing was changed. The maintenance is still '
                                           'in the Ingress.')
+
+
+# ------------------------------------------------------------ the always-on preview
+
+PREVIEW = '/_sorry-preview'
+
+
+def preview(api, state='preview_present', **kwargs):
+    if state == 'preview_present':
+        kwargs.setdefault('preview_path', PREVIEW)
+    return ok(api, state, **kwargs)
+
+
+def entries(ing):
+    """[backend names] of each spec.rules entry, in order."""
+    return [[(p['backend'].get('service') or {}).get('name') for p in r['http']['paths']] for r in ing['spec']['rules']]
+
+
+MAINTENANCE = ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry']
+
+
+def test_preview_in_place_then_present_then_off_keeps_it_and_preview_absent_restores_the_ingress():
+    api = FakeApi([ingress(annotations={'team': 'shop'})])
+    before = without_rv(api.objects['shop/web'])
+    result, _diff = preview(api)
+    assert result['changed'] is True and result['maintenance'] == 'off'
+    assert result['preview'] == {'path': PREVIEW, 'hosts': ['shop.example.com']}
+    assert result['message'] == 'Sorry page through shop/web: preview in at /_sorry-preview (wrote shop/web).'
+    web = api.objects['shop/web']
+    assert entries(web) == [['sorrypage-h0-preview'], ['web']]
+    assert web['spec']['rules'][0]['http']['paths'][0]['path'] == PREVIEW
+    assert preview(api)[0]['changed'] is False and len(api.writes) == 1
+
+    on, _diff = ok(api)
+    assert on['maintenance'] == 'on' and on['preview'] == result['preview']
+    assert entries(api.objects['shop/web']) == [['sorrypage-h0-preview'], MAINTENANCE, ['web']]
+    assert ok(api)[0]['changed'] is False
+    assert preview(api)[0]['changed'] is False
+    half, _diff = ok(api, 'sorry_absent')
+    assert half['maintenance'] == 'bypass_only' and half['preview'] == result['preview']
+    off, _diff = ok(api, 'absent')
+    assert off['maintenance'] == 'off' and off['preview'] == result['preview']
+    assert entries(api.objects['shop/web']) == [['sorrypage-h0-preview'], ['web']]
+    assert ok(api, 'absent')[0]['changed'] is False
+    status, _diff = ok(api, 'status')
+    assert status['maintenance'] == 'off' and status['preview'] == result['preview']
+    assert status['message'] == 'Sorry page through shop/web: off. Preview at /_sorry-preview.'
+
+    gone, _diff = preview(api, 'preview_absent')
+    assert gone['changed'] is True and gone['preview'] is None and gone['record'] == {'shop/web': None}
+    assert without_rv(api.objects['shop/web']) == before
+    assert preview(api, 'preview_absent')[0]['changed'] is False
+    assert len(api.writes) == 5  # preview, present, sorry_absent, absent, preview_absent
+
+
+def test_preview_absent_leaves_a_maintenance_as_it_is():
+    api = FakeApi([ingress()])
+    ok(api)
+    maintained = without_rv(api.objects['shop/web'])
+    preview(api)
+    assert entries(api.objects['shop/web']) == [['sorrypage-h0-preview'], MAINTENANCE, ['web']]
+    result, _diff = preview(api, 'preview_absent')
+    assert result['maintenance'] == 'on' and result['preview'] is None
+    assert without_rv(api.objects['shop/web']) == maintained
+
+
+def test_preview_check_mode_and_diff_write_nothing_and_show_no_secret():
+    api = FakeApi([ingress()])
+    ok(api)
+    result, diff = preview(api, check_mode=True, diff=True)
+    assert result['changed'] is True and len(api.writes) == 1
+    assert result['message'] == 'Sorry page through shop/web: preview in at /_sorry-preview (would write shop/web).'
+    assert entries(diff['after']['shop/web']) == [['sorrypage-h0-preview'], MAINTENANCE, ['web']]
+    shown = diff['after']['shop/web']['metadata']['annotations'][A + 'conditions.sorrypage-h0-bypass1']
+    assert json.loads(shown)[0]['httpHeaderConfig']['values'] == ['********']  # run() checked SECRET is nowhere
+
+
+def test_preview_409_is_reread_and_retried():
+    api = FakeApi([ingress()])
+    api.conflicts = {1}
+    result, _diff = preview(api)
+    assert result['conflicts'] == 1 and result['preview']['path'] == PREVIEW
+    assert api.writes == [('patch', 'shop/web'), ('patch', 'shop/web')]
+
+
+@pytest.mark.parametrize('kwargs, expected', [
+    ({}, 'state=preview_present needs preview_path (a secret path like /_sorry-preview).'),
+    ({'preview_path': '/_sorry/*'}, "preview_path '/_sorry/*' holds a wildcard (* or ?)"),
+    ({'preview_path': '/' + 'x' * 200}, "preview_path is 201 characters, over the ALB's 128-character limit"),
+])
+def test_bad_preview_path_fails_before_any_call_naming_it(kwargs, expected):
+    made = []
+    ctx = edit.Context('preview_present', stack='shop/web', sets=SETS, **kwargs)
+    result, _diff, failure = edit.run(lambda: made.append(1), ctx)
+    assert result is None and made == [] and expected in failure and failure.endswith('Nothing was changed.')
+
+
+def test_preview_present_needs_sets():
+    ctx = edit.Context('preview_present', stack='shop/web', preview_path=PREVIEW)
+    assert 'state=preview_present needs sets' in edit.check_inputs(ctx)
+
+
+def test_group_preview_then_present_then_absent_keeps_ours_until_preview_absent():
+    api = group_api()
+    users = copy.deepcopy(api.objects)
+    result, _diff = preview(api, stack='shop')
+    assert result['our_ingress'] == 'payments/sorrypage-maintenance' and result['maintenance'] == 'off'
+    assert api.writes == [('create', 'payments/sorrypage-maintenance')]
+    ours = api.objects['payments/sorrypage-maintenance']
+    assert entries(ours) == [['sorrypage-h0-preview']]
+    assert ours['metadata']['annotations'][A + 'group.order'] == '-1000'
+    assert preview(api, stack='shop')[0]['changed'] is False
+
+    on, _diff = ok(api, stack='shop')
+    assert on['patches'][0]['action'] == 'update' and on['preview']['path'] == PREVIEW
+    assert entries(api.objects['payments/sorrypage-maintenance']) == [['sorrypage-h0-preview'], MAINTENANCE]
+    assert ok(api, stack='shop')[0]['changed'] is False
+    assert preview(api, stack='shop')[0]['changed'] is False
+    ok(api, 'sorry_absent', stack='shop')
+    off, _diff = ok(api, 'absent', stack='shop')
+    assert off['patches'][0]['action'] == 'update' and off['our_ingress'] == 'payments/sorrypage-maintenance'
+    assert off['maintenance'] == 'off' and off['preview']['path'] == PREVIEW
+    assert entries(api.objects['payments/sorrypage-maintenance']) == [['sorrypage-h0-preview']]
+    assert ok(api, 'absent', stack='shop')[0]['changed'] is False
+
+    gone, _diff = preview(api, 'preview_absent', stack='shop')
+    assert gone['patches'] == [{'ingress': 'payments/sorrypage-maintenance', 'action': 'delete'}]
+    assert 'payments/sorrypage-maintenance' not in api.objects
+    assert sorted(api.objects) == sorted(users)
+    for key, value in users.items():
+        assert api.objects[key] == value
+    assert preview(api, 'preview_absent', stack='shop')[0]['changed'] is False
+
+
+def test_group_preview_absent_during_a_maintenance_keeps_ours_with_the_maintenance():
+    api = group_api()
+    ok(api, stack='shop')
+    maintained = without_rv(api.objects['payments/sorrypage-maintenance'])
+    preview(api, stack='shop')
+    assert entries(api.objects['payments/sorrypage-maintenance']) == [['sorrypage-h0-preview'], MAINTENANCE]
+    result, _diff = preview(api, 'preview_absent', stack='shop')
+    assert result['patches'][0]['action'] == 'update' and result['maintenance'] == 'on'
+    assert without_rv(api.objects['payments/sorrypage-maintenance']) == maintained
+    # a maintenance alone: preview_absent has nothing to take out
+    assert preview(api, 'preview_absent', stack='shop')[0]['changed'] is False

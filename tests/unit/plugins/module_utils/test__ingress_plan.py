@@ -721,3 +721,193 @@ def test_bad_info_is_refused_naming_the_key_and_the_limit(info, message):
     with pytest.raises(ValueError) as err:
         plan.plan_on_in_place(seed(), [page()], info=info)
     assert str(err.value) == message
+
+
+# ---------------------------------------------------------------- the always-on preview
+
+PREVIEW = '/_sorry-preview'
+
+
+def preview_path_of(name):
+    return {'path': PREVIEW, 'pathType': 'ImplementationSpecific', 'backend': backend(name)}
+
+
+def names_in_order(ing):
+    """(host, [backend name, ...]) of each spec.rules entry, in order."""
+    return [(r.get('host'), [(p['backend'].get('service') or {}).get('name') for p in r['http']['paths']])
+            for r in ing['spec'].get('rules') or []]
+
+
+def test_preview_part_one_entry_per_host_with_only_the_exact_path():
+    part = plan.preview_part([page(hosts=['shop.example.com', 'www.example.com']), page(hosts=[], body='<p>x</p>',
+                                                                                        http_headers=[])], PREVIEW)
+    assert part['path'] == PREVIEW
+    assert part['rules'] == [
+        {'host': 'shop.example.com', 'http': {'paths': [preview_path_of('sorrypage-h0-preview')]}},
+        {'host': 'www.example.com', 'http': {'paths': [preview_path_of('sorrypage-h1-preview')]}},
+        {'http': {'paths': [preview_path_of('sorrypage-h2-preview')]}},
+    ]
+    assert part['annotations'][A + 'actions.sorrypage-h0-preview'] == SORRY_JSON
+    assert json.loads(part['annotations'][A + 'actions.sorrypage-h2-preview'])['fixedResponseConfig'] == {
+        'contentType': 'text/html', 'statusCode': '503', 'messageBody': '<p>x</p>'}
+    assert sorted(part['annotations']) == [A + 'actions.sorrypage-h%d-preview' % n for n in range(3)]
+    assert SECRET not in json.dumps(part)
+
+
+@pytest.mark.parametrize('path, message', [
+    ('_sorry-preview', "preview_path '_sorry-preview' must start with '/'"),
+    ('/_sorry/*', "preview_path '/_sorry/*' holds a wildcard (* or ?)"),
+    ('/a?b', "preview_path '/a?b' holds a wildcard"),
+    ('/' + 'p' * 128, "preview_path is 129 characters, over the ALB's 128-character limit of a path pattern"),
+    ('/', "preview_path '/' is the home page"),
+    ('/a b', "preview_path '/a b' must start with '/' and hold only letters"),
+    ('', 'preview_path is empty'),
+    (None, 'preview_path is empty'),
+])
+def test_bad_preview_path_is_refused_naming_it(path, message):
+    with pytest.raises(ValueError) as e:
+        plan.preview_part([page()], path)
+    assert message in str(e.value)
+    with pytest.raises(ValueError):
+        plan.plan_preview_on_in_place(seed(), [page()], path)
+
+
+def test_longest_preview_path_is_taken():
+    path = '/' + 'p' * 127
+    assert plan.check_preview_path(path) == []
+    assert plan.preview_part([page()], path)['rules'][0]['http']['paths'][0]['path'] == path
+
+
+def test_preview_refuses_bad_sets_with_the_maintenance_messages():
+    with pytest.raises(ValueError) as e:
+        plan.preview_part([page(body='x' * 1025)], PREVIEW)
+    assert 'sets[0].body is 1025 characters' in str(e.value)
+
+
+def test_preview_in_place_goes_first_records_its_own_part_and_reruns_to_nothing():
+    on = server_write(seed(), plan.plan_preview_on_in_place(seed(), [page()], PREVIEW))
+    assert names_in_order(on) == [('shop.example.com', ['sorrypage-h0-preview']), ('shop.example.com', ['web', 'api'])]
+    assert on['metadata']['annotations'][A + 'actions.sorrypage-h0-preview'] == SORRY_JSON
+    record = plan.read_record(on)
+    assert record['rules'] == [] and record['annotations'] == {}
+    assert record['preview']['path'] == PREVIEW and record['preview']['rules'] == on['spec']['rules'][:1]
+    assert plan.preview_in([record]) == {'path': PREVIEW, 'hosts': ['shop.example.com']}
+    assert plan.drift(on)['drifted'] is False
+    assert plan.plan_preview_on_in_place(on, [page()], PREVIEW) is None
+    # a preview alone is no maintenance: sorry_absent and absent have nothing to do
+    assert plan.plan_off_in_place(on, only='sorry') is None
+    assert plan.plan_off_in_place(on) is None
+
+
+def test_preview_then_present_then_off_keeps_the_preview_and_preview_absent_restores_the_ingress():
+    before = seed()
+    preview = server_write(before, plan.plan_preview_on_in_place(before, [page()], PREVIEW))
+    on = server_write(preview, plan.plan_on_in_place(preview, [page()]))
+    # the preview first, then the maintenance's entry (bypass paths, then /*), then the user's
+    assert names_in_order(on) == [
+        ('shop.example.com', ['sorrypage-h0-preview']),
+        ('shop.example.com', ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry']),
+        ('shop.example.com', ['web', 'api'])]
+    assert plan.read_record(on)['preview'] == plan.read_record(preview)['preview']
+    assert plan.plan_on_in_place(on, [page()]) is None
+    assert plan.plan_preview_on_in_place(on, [page()], PREVIEW) is None
+    assert plan.drift(on)['drifted'] is False
+
+    half = server_write(on, plan.plan_off_in_place(on, only='sorry'))
+    assert names_in_order(half)[0] == ('shop.example.com', ['sorrypage-h0-preview'])
+    off = server_write(half, plan.plan_off_in_place(half))
+    assert names_in_order(off) == names_in_order(preview)
+    assert off['metadata']['annotations'] == preview['metadata']['annotations']
+    assert plan.plan_off_in_place(off) is None
+
+    gone = server_write(off, plan.plan_preview_off_in_place(off))
+    expected = copy.deepcopy(before)
+    expected['metadata']['resourceVersion'] = gone['metadata']['resourceVersion']
+    assert gone == expected
+    assert plan.plan_preview_off_in_place(gone) is None
+
+
+def test_preview_absent_during_a_maintenance_leaves_the_maintenance_untouched():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [page()], info={'sorrypage:by': 'alice'}))
+    both = server_write(on, plan.plan_preview_on_in_place(on, [page()], PREVIEW))
+    # the preview goes in front of the maintenance, which is not touched
+    assert names_in_order(both)[0] == ('shop.example.com', ['sorrypage-h0-preview'])
+    assert both['spec']['rules'][1:] == on['spec']['rules']
+    without = server_write(both, plan.plan_preview_off_in_place(both))
+    assert without['spec'] == on['spec']
+    assert without['metadata']['annotations'] == on['metadata']['annotations']
+    assert plan.plan_on_in_place(without, [page()], info={'sorrypage:by': 'alice'}) is None
+
+
+def test_preview_round_trip_removes_the_containers_it_created():
+    before = ingress(rules=None, defaultBackend=svc('web'))
+    preview = server_write(before, plan.plan_preview_on_in_place(before, [page(hosts=[])], PREVIEW))
+    assert plan.read_record(preview)['created'] == ['annotations', 'rules']
+    on = server_write(preview, plan.plan_on_in_place(preview, [page(hosts=[], http_headers=[])]))
+    off = server_write(on, plan.plan_off_in_place(on))
+    assert off['spec']['rules'] == preview['spec']['rules']
+    gone = server_write(off, plan.plan_preview_off_in_place(off))
+    assert gone['spec'] == before['spec'] and 'annotations' not in gone['metadata']
+
+
+def test_present_moves_a_preview_pushed_back_first_again():
+    preview = server_write(seed(), plan.plan_preview_on_in_place(seed(), [page()], PREVIEW))
+    edited = copy.deepcopy(preview)
+    edited['spec']['rules'].insert(0, user_rule('new.example.com'))
+    on = apply_patch(edited, plan.plan_on_in_place(edited, [page()]))
+    assert [names[1] for names in names_in_order(on)] == [
+        ['sorrypage-h0-preview'], ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry'],
+        ['web', 'api'], ['web', 'api']]
+    assert on['spec']['rules'][2] == user_rule('new.example.com')
+
+
+def test_preview_with_another_path_replaces_the_old_one():
+    preview = server_write(seed(), plan.plan_preview_on_in_place(seed(), [page()], PREVIEW))
+    moved = server_write(preview, plan.plan_preview_on_in_place(preview, [page()], '/_other'))
+    paths = [p['path'] for r in moved['spec']['rules'] for p in r['http']['paths']]
+    assert paths == ['/_other', '/', '/api']
+    assert plan.read_record(moved)['preview']['path'] == '/_other'
+
+
+def test_preview_paths_come_before_the_sorry_path_in_the_controller_order():
+    preview = server_write(seed(), plan.plan_preview_on_in_place(seed(), [page()], PREVIEW))
+    on = server_write(preview, plan.plan_on_in_place(preview, [page()]))
+    order = [(item[3], item[5]['service']['name']) for item in plan.controller_order([on])]
+    assert order[0] == (PREVIEW, 'sorrypage-h0-preview')
+    assert order.index((PREVIEW, 'sorrypage-h0-preview')) < order.index(('/*', 'sorrypage-h0-sorry'))
+
+
+def test_preview_in_place_refuses_a_group_member_and_regex_paths():
+    with pytest.raises(ValueError, match='is in IngressGroup shop'):
+        plan.plan_preview_on_in_place(member('web'), [page()], PREVIEW)
+    regex = ingress(annotations={A + 'use-regex-path-match': 'true'}, rules=[user_rule()])
+    with pytest.raises(ValueError, match='use-regex-path-match'):
+        plan.plan_preview_on_in_place(regex, [page()], PREVIEW)
+
+
+def test_drift_sees_a_lost_preview():
+    preview = server_write(seed(), plan.plan_preview_on_in_place(seed(), [page()], PREVIEW))
+    lost = copy.deepcopy(preview)
+    del lost['spec']['rules'][0]
+    del lost['metadata']['annotations'][A + 'actions.sorrypage-h0-preview']
+    found = plan.drift(lost)
+    assert found['drifted'] is True and found['missing_rules'] == ['shop.example.com']
+    assert found['missing_annotations'] == [A + 'actions.sorrypage-h0-preview']
+
+
+def test_our_ingress_holds_the_preview_first_and_parts_of_reads_both_back():
+    members = [member('web')]
+    part = plan.preview_part([page()], PREVIEW)
+    preview_only = plan.our_ingress_of(members, 'shop', maintenance=None, preview=part)
+    assert names_in_order(preview_only) == [('shop.example.com', ['sorrypage-h0-preview'])]
+    assert plan.parts_of(preview_only) == (None, part)
+    both = plan.our_ingress(members, 'shop', [page()], info={'sorrypage:by': 'alice'}, preview=part)
+    assert [names[1] for names in names_in_order(both)] == [
+        ['sorrypage-h0-preview'], ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-sorry']]
+    maintenance, preview = plan.parts_of(both)
+    assert preview == part and maintenance['info'] == {'sorrypage:by': 'alice'}
+    # rebuilt from what it holds, it is the same manifest: a rerun writes nothing
+    assert plan.our_ingress_of(members, 'shop', maintenance=maintenance, preview=preview) == both
+    assert plan.drift(both)['drifted'] is False
+    with pytest.raises(ValueError, match='our Ingress would hold nothing'):
+        plan.our_ingress_of(members, 'shop')
