@@ -1040,6 +1040,8 @@ def drift(ingress):
     {'drifted': bool, 'missing_rules': [host or None, ...],
      'missing_annotations': [key, ...], 'changed_annotations': [key, ...],
      'not_first': bool (our entries are there, but no longer first, in order)}
+
+    Both parts count: the preview's entries (first) and annotations, then the maintenance's.
     """
     record = read_record(ingress)
     if record is None:

@@ -136,7 +136,7 @@ options:
     description:
       - The secret path of the always-on preview on every host of O(sets), like C(/_sorry-preview). Required with
         O(state=preview_present).
-      - One exact path - starting with C(/), no wildcard (C(*) or C(?)), only letters, digits and C(_ . $ / ~ @ : + -),
+      - One exact path - starting with C(/), no wildcard (C(*) or C(?)), only letters, digits and C(_.$/~@:+-),
         at most 128 characters (an ALB path pattern), not C(/) alone; refused before any write otherwise.
     type: str
     version_added: 0.3.0

@@ -199,6 +199,67 @@ def test_the_controller_puts_the_page_in_front_and_off_restores_the_listener(mot
         kube.stop()
 
 
+PREVIEW = '/_sorry-preview'
+
+
+def test_the_preview_path_answers_the_page_any_day_and_nothing_else_changes(moto, tmp_path):
+    site = seed_site(moto, name='ingprev', https=False)
+    kube = K8sApi(pod_delay=0).start()
+    try:
+        kube.seed_lbc(cluster_name='sandbox')
+        kube.write_kubeconfig(str(tmp_path / 'kubeconfig'))
+        seeded = seed_ingress(kube, site)
+        elbv2 = moto.client('elbv2')
+        listener = site['listeners'][80]
+        reconciler = LbcReconciler(kube, elbv2=elbv2, listener_arns=[listener], ingress_stack=seeded['stack'],
+                                   target_groups=seeded['target_groups'])
+        assert reconciler.tick() is True
+        before = snapshot_listener(elbv2, listener)
+        page = sets(target_group=site['target_groups']['shop-web'])
+        with SampleApp(name='shop-app') as app, \
+                DataPlane(elbv2, listener, app.url, refresh_interval=None) as plane:
+            base = plane.url_for(80)
+
+            def public(path, host=HOSTS[0], **kwargs):
+                kwargs.setdefault('source_ip', PUBLIC_IP)
+                return request(base + path, host=host, **kwargs)
+
+            prepared = ok(kube, 'preview_present', stack=site['stack'], sets=page, preview_path=PREVIEW)
+            assert prepared['changed'] is True and prepared['maintenance'] == 'off'
+            assert prepared['preview'] == {'path': PREVIEW, 'hosts': [HOSTS[0]]}
+            assert ok(kube, 'preview_present', stack=site['stack'], sets=page, preview_path=PREVIEW)['changed'] is False
+            assert reconciler.tick() is True and reconciler.errors == []
+            plane.refresh()
+            seen = public(PREVIEW)
+            assert (seen.status, seen.text) == (503, BODY)
+            assert public('/cart').status == 200  # the application, as before
+            assert public(PREVIEW + '/more').status == 200  # one exact path, nothing under it
+            assert public(PREVIEW, host=HOSTS[1]).status == 200  # only the hosts of the sets
+
+            # during the maintenance the preview path still answers the page, for the office too
+            ok(kube, 'present', stack=site['stack'], sets=page)
+            reconciler.tick()
+            plane.refresh()
+            assert public('/cart').status == 503
+            assert public('/cart', source_ip=OFFICE_IP).status == 200
+            assert public(PREVIEW, source_ip=OFFICE_IP).status == 503
+
+            off = ok(kube, 'absent', stack=site['stack'])
+            assert off['maintenance'] == 'off' and off['preview']['path'] == PREVIEW
+            reconciler.tick()
+            plane.refresh()
+            assert public('/cart').status == 200
+            assert (public(PREVIEW).status, public(PREVIEW).text) == (503, BODY)
+
+            status = ok(kube, 'status', stack=site['stack'])
+            assert status['maintenance'] == 'off' and status['preview'] == prepared['preview']
+            assert ok(kube, 'preview_absent', stack=site['stack'])['preview'] is None
+            reconciler.tick()
+        assert snapshot_listener(elbv2, listener) == before
+    finally:
+        kube.stop()
+
+
 def _closed_port():
     probe = socket.socket()
     probe.bind(('127.0.0.1', 0))
