@@ -17,8 +17,8 @@ The page is asserted on what Chromium rendered (its DOM and text), the status
 on the main document's response.
 """
 import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
