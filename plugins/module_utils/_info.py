@@ -206,7 +206,10 @@ def controller_rules(foreign_rules, markers):
 
     Returns ``[(rule, kind, marker)]`` by priority: kind ``sorry`` for a rule
     whose terminal action is a fixed response whose body holds a marker
-    (``marker``: the first of ``markers`` found); kind ``bypass`` (``marker``
+    (``marker``: the first of ``markers`` found) and that takes every path of
+    its hosts (path ``/*`` or none); kind ``preview`` for such a fixed response
+    on a path of its own (the Ingress driver's always-on preview, which is not
+    the Sorry page being on); kind ``bypass`` (``marker``
     None) for a rule in front of such a sorry rule (lower priority number)
     whose terminal action is a forward, with a source-ip or http-header
     condition, whose host-header values overlap the sorry rule's (or either
@@ -217,11 +220,11 @@ def controller_rules(foreign_rules, markers):
         return []
     rules = sorted(foreign_rules or [], key=lambda r: r['priority'])
     found = dict((r['arn'], _marker_in(r['actions'], markers)) for r in rules)
-    sorry_rules = [r for r in rules if found[r['arn']]]
+    sorry_rules = [r for r in rules if found[r['arn']] and _catch_all(r['conditions'])]
     out = []
     for rule in rules:
         if found[rule['arn']]:
-            out.append((rule, 'sorry', found[rule['arn']]))
+            out.append((rule, 'sorry' if rule in sorry_rules else 'preview', found[rule['arn']]))
         elif _bypasses(rule, sorry_rules):
             out.append((rule, 'bypass', None))
     return out

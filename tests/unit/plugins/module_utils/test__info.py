@@ -318,3 +318,14 @@ def test_our_rules_say_they_are_made_by_sorrypage():
     bypass = owned_rule('b', 1, 'bypass', 'office', [R.source_ip_condition(['10.0.0.0/8'])], [R.forward('tg-b')])
     [reported] = _info.listener_summary(LISTENER, [bypass], NOT_FOUND)['owned_rules']
     assert reported['made_by'] == 'sorrypage'
+
+
+def test_the_ingress_drivers_preview_is_a_preview_not_the_page_on():
+    preview = lbc('preview', 1, ['shop.example.com'], ['/_sorry-preview'], actions=[R.fixed_response(503, 'text/html', PAGE)])
+    summary = _info.listener_summary(LISTENER, [preview] + ingress_site()[3:], NOT_FOUND, markers=[MARKER])
+    assert [(r['arn'], r['kind'], r['made_by']) for r in summary['owned_rules']] == [('preview', 'preview', 'controller')]
+    assert _info.in_maintenance([summary]) is False
+    # during a maintenance the preview is still a preview, and the office bypass is the sorry rule's
+    summary = _info.listener_summary(LISTENER, [preview] + ingress_site(), NOT_FOUND, markers=[MARKER])
+    assert [(r['arn'], r['kind']) for r in summary['owned_rules']] == [
+        ('preview', 'preview'), ('office', 'bypass'), ('header', 'bypass'), ('sorry', 'sorry')]
