@@ -212,6 +212,30 @@ def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_un
     assert settled(box) == before_listeners
 
 
+# ---------------------------------------------------------------- prepare: the preview through the Ingress
+def test_prepare_installs_the_preview_through_the_ingress_any_day_and_takes_it_out(tmp_path, sandbox):
+    box = sandbox
+    before_ingresses, before_listeners = ingresses(box), settled(box)
+    book = Book(tmp_path, box, sorry_preview_path='/_sorry-preview')
+    res = book.run('prepare')
+    assert_ok(res)
+    assert 'preview' in messages(res, 'Say where the preview is')
+    box.reconciler.wait_for_pass()
+    for host in box.sites[0]['hosts']:
+        preview = visitor(box, host, PUBLIC_IP, path='/_sorry-preview')
+        assert preview.status == 503 and 'text/html' in preview.headers['Content-Type']
+        assert visitor(box, host, PUBLIC_IP).status == 200          # nothing else the public sees changes
+    assert controller_replicas(box) == 2
+    res = book.run('status')                      # a preview is not the page on
+    assert_ok(res)
+    assert 'maintenance off' in summary(res)
+    assert 'Preview at /_sorry-preview' in messages(res, 'Show the maintenance status of the site')
+    res = book.run('prepare', extra_vars={'sorry_preview_path': ''})
+    assert_ok(res)
+    assert ingresses(box) == before_ingresses
+    assert settled(box) == before_listeners
+
+
 # ---------------------------------------------------------------- ssl-redirect: the page on HTTPS only
 def test_with_ssl_redirect_the_page_goes_on_https_only_and_status_says_so(tmp_path):
     with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
