@@ -231,8 +231,9 @@ def _with_ingress_info(info, ingress):
     return dict(info, listeners=listeners)
 
 
-def _ingress_lines(ingress):
-    """The status block lines and warnings of our edit in the Ingress (ingress_sorry's result)."""
+def _ingress_lines(ingress, on_listeners):
+    """The status block lines and warnings of our edit in the Ingress (ingress_sorry's result); ``on_listeners``: how
+    many listeners of the ALB have our page in front now."""
     if not isinstance(ingress, dict) or not ingress:
         return ['  Ingress: not read'], []
     if ingress.get('readable') is False:
@@ -240,10 +241,20 @@ def _ingress_lines(ingress):
     lines = ['  Ingress: ' + (ingress.get('message') or ingress.get('maintenance') or '?')]
     warnings = []
     for key, drift in sorted((ingress.get('drift') or {}).items()):
-        if drift and drift.get('drifted'):
-            missing = ', '.join('%s' % m for m in (drift.get('missing_rules') or []) + (drift.get('missing_annotations') or []))
-            warnings.append('%s: our edit is no longer all there (a helm upgrade or a GitOps sync?)%s: `on` puts it back'
-                            % (key, (' - missing ' + missing) if missing else ''))
+        if not drift or not drift.get('drifted'):
+            continue
+        gone = ['the spec.rules entry of %s' % (host or 'every host') for host in drift.get('missing_rules') or []]
+        gone += ['annotation %s' % name for name in drift.get('missing_annotations') or []]
+        changed = ['annotation %s' % name for name in drift.get('changed_annotations') or []]
+        parts = (['gone: ' + ', '.join(gone)] if gone else []) + (['changed: ' + ', '.join(changed)] if changed else [])
+        if drift.get('not_first'):
+            parts.append('our entries are no longer first')
+        warnings.append('DRIFT: our edit in the Ingress %s is no longer all there (a helm upgrade or a GitOps sync replaced '
+                        'it?) - %s: the public may get the application. Run `on` again: it puts it back.'
+                        % (key, '; '.join(parts) or 'changed'))
+    if ingress.get('maintenance') == 'on' and not on_listeners:
+        warnings.append('DRIFT: our record in the Ingress says the Sorry page is on, but no listener of the ALB answers with it '
+                        '(the controller has not acted, or a release replaced our edit). Run `on` again.')
     return lines, warnings
 
 
@@ -288,7 +299,7 @@ def build_state(info, lbc=None, eks_outage='auto', driver='alb', driver_reason='
         lines.extend(more_lines)
         warnings.extend(more_warnings)
     if driver == 'ingress':
-        more_lines, more_warnings = _ingress_lines(ingress)
+        more_lines, more_warnings = _ingress_lines(ingress, len(on))
         lines.extend(more_lines)
         warnings.extend(more_warnings)
     if looked_at:

@@ -190,6 +190,34 @@ def test_off_never_shows_the_page_to_an_internal_user(tmp_path, sandbox):
     assert visitor(box, host, PUBLIC_IP).status == 200
 
 
+# ---------------------------------------------------------------- a release replaces the Ingress mid-window
+def test_a_helm_upgrade_mid_window_drops_the_page_status_says_so_and_on_puts_it_back(tmp_path, sandbox):
+    box = sandbox
+    namespace = box.sites[0]['name']
+    _annotations, chart_spec = ingresses(box)['main']
+    book = Book(tmp_path, box)
+    assert_ok(book.run('on'))
+    host = box.sites[0]['hosts'][0]
+    assert visitor(box, host, PUBLIC_IP).status == 503
+    # helm upgrade: the chart's spec.rules replace the list (our entries go); annotations it does not manage stay
+    box.kube.patch('ingresses', 'main', {'spec': {'rules': chart_spec['rules']}}, namespace)
+    box.reconciler.wait_for_pass()
+    assert visitor(box, host, PUBLIC_IP).status == 200          # the page is gone for the public
+    res = book.run('status')
+    assert_ok(res)
+    lines = messages(res, 'Show the maintenance status of the site')
+    assert 'WARNING: DRIFT: our edit in the Ingress %s/main is no longer all there' % namespace in lines, lines
+    assert 'gone: the spec.rules entry of %s' % host in lines
+    assert 'WARNING: DRIFT: our record in the Ingress says the Sorry page is on, but no listener' in lines
+    res = book.run('on')
+    assert_ok(res)
+    assert results(res, 'Put the bypass and the Sorry page into the Ingress')[0]['changed'] is True
+    assert visitor(box, host, PUBLIC_IP).status == 503
+    assert visitor(box, host, OFFICE_IP).status == 200
+    assert_ok(book.run('off'))
+    assert visitor(box, host, PUBLIC_IP).status == 200
+
+
 # ---------------------------------------------------------------- an IngressGroup: our own Ingress
 def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_untouched(tmp_path, group_sandbox):
     box = group_sandbox
@@ -335,6 +363,7 @@ def test_under_sorry_driver_ingress_a_controller_that_does_not_act_fails_with_th
     assert res.rc != 0
     text = failure(res)
     assert 'did not put the change on the ALB within 3s' in text and '-e sorry_driver=alb' in text, text
+    assert 'Sorry page through shop/main: off (wrote shop/main)' in text, text
     assert ingresses(box) == before_ingresses          # our edit is taken back out
     assert listeners(box) == before_listeners           # nothing reached the ALB
     assert controller_replicas(box) == 2

@@ -550,8 +550,15 @@ def test_ingress_state_warns_when_our_edit_drifted_and_says_when_the_ingress_was
                                                 'missing_annotations': ['alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry']}})
     state = S.build_state(controller_made(info(on_listener())), driver='ingress', site='shop', ingress=drifted)
     assert state['warnings'] == [
-        'shop/web: our edit is no longer all there (a helm upgrade or a GitOps sync?) - missing shop.example.com, '
-        'alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry: `on` puts it back']
+        'DRIFT: our edit in the Ingress shop/web is no longer all there (a helm upgrade or a GitOps sync replaced it?) - '
+        'gone: the spec.rules entry of shop.example.com, annotation alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry: '
+        'the public may get the application. Run `on` again: it puts it back.']
+    # the record says on, the ALB has none of our rules
+    state = S.build_state(info(listener(443, [foreign(1)])), driver='ingress', site='shop', ingress=dict(INGRESS, drift={}))
+    assert state['maintenance'] == 'off'
+    assert state['warnings'] == ['DRIFT: our record in the Ingress says the Sorry page is on, but no listener of the ALB '
+                                 'answers with it (the controller has not acted, or a release replaced our edit). Run `on` '
+                                 'again.']
     state = S.build_state(controller_made(info(on_listener())), driver='ingress', site='shop',
                           ingress={'readable': False, 'error': 'connection refused'})
     assert '  Ingress: could not be read (connection refused)' in state['lines']
