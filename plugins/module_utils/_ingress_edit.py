@@ -34,6 +34,13 @@ pure planner ``_ingress_plan``; this file reads, writes and retries:
   each host, any day) is a part of its own: the maintenance's states keep it
   (``absent`` leaves our own Ingress of a group while it holds a preview),
   ``preview_absent`` takes out only it.
+* What else a release changed in an Ingress edited in place during the
+  window (``changed_during``, from the fingerprint the first write of
+  ``present`` keeps in the record) is said at ``sorry_absent``, ``absent``
+  and ``status``, and left as the release made it. Who else re-applies the
+  Ingresses edited in place (Argo CD, Flux, Helm: ``gitops``) is said in
+  every state; in an IngressGroup we edit no Ingress of the user's, so
+  nothing is said of the members.
 * Header values of a bypass (secrets) never leave: patches, manifests and
   diffs go through ``redact``, and every string of the result and of the
   messages is scrubbed of the values given.
@@ -46,6 +53,7 @@ import copy
 
 from ansible.module_utils.six import string_types
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_owners as owners
 from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan as plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _k8s_errors as errors
 
@@ -57,6 +65,8 @@ SHAPE_IN_PLACE = 'in_place'
 # A write that met a newer Ingress is re-read and re-planned this many times (REREADS + 1 writes in all).
 REREADS = 3
 STALE_STATUSES = (409, 422)
+# The states that say what else changed during the window (the window's end, and a look).
+REPORTING = ('sorry_absent', 'absent', 'status')
 # Fields of a read Ingress that say nothing to a person reading a diff.
 _NOISE = ('managedFields',)
 
@@ -262,9 +272,18 @@ class _Step:
         self.records = {}
         self.read = {}  # the record of each Ingress as first read
         self.drift = {}
+        self.changed_during = {}
+        self.gitops = []
 
     def saw(self, ingress):
-        self.read.setdefault(plan.ingress_key(ingress), plan.read_record(ingress))
+        key = plan.ingress_key(ingress)
+        self.read.setdefault(key, plan.read_record(ingress))
+        if self.ctx.state in REPORTING and self.shape == SHAPE_IN_PLACE:
+            lines = plan.changed_during(ingress)
+            if lines:
+                self.changed_during[key] = lines
+            else:
+                self.changed_during.pop(key, None)
 
     def did(self, key, action, before, after, body):
         entry = {'ingress': key, 'action': action}
@@ -550,7 +569,21 @@ def check_inputs(ctx):
     return '; '.join(problems) + '.' if problems else None
 
 
+def left_as_made(changed):
+    """One sentence of what else a release changed, per Ingress ({key: [line]}), or ''."""
+    if not changed:
+        return ''
+    return 'Left as the release made it: %s.' % '; '.join(
+        '%s: %s' % (key, ', '.join(changed[key])) for key in sorted(changed))
+
+
 def _message(ctx, step, changed, maintenance, preview):
+    text = _step_message(ctx, step, changed, maintenance, preview)
+    extra = left_as_made(step.changed_during)
+    return ('%s %s' % (text, extra)) if extra else text
+
+
+def _step_message(ctx, step, changed, maintenance, preview):
     target = ('IngressGroup %s' % step.group) if step.shape == SHAPE_GROUP else (
         ', '.join(sorted(step.drift)) or 'no Ingress')
     if ctx.state == 'status':
@@ -592,6 +625,8 @@ def step_result(ctx, step):
         'markers': plan.markers_in(seen),
         'info': plan.info_in(seen),
         'conflicts': ctx.conflicts,
+        'changed_during': step.changed_during,
+        'gitops': step.gitops,
         'message': _message(ctx, step, changed, maintenance, preview),
     }
     diff = None
@@ -605,6 +640,8 @@ def execute(api, ctx):
     """One step over ``api``; returns (result, diff or None). Raises EditFailed and the API's own errors."""
     shape, group, ingresses = _resolve(ctx, api)
     step = _Step(ctx, shape, group)
+    # before any write: who else re-applies the Ingresses we edit in place (none of the user's in a group)
+    step.gitops = owners.gitops_warnings(ingresses) if shape == SHAPE_IN_PLACE else []
     if ctx.state == 'status':
         if shape == SHAPE_GROUP:
             _members, ours = _read_group(ctx, api, group)
@@ -644,6 +681,8 @@ def unreadable(ctx, error):
         'markers': [],
         'info': {},
         'conflicts': 0,
+        'changed_during': {},
+        'gitops': [],
         'message': 'Sorry page through %s: unknown, the cluster could not be read.' % _target_of(ctx),
     }
 

@@ -26,6 +26,10 @@ the API server applies either the whole patch to the object we planned from,
 or nothing. A failed test comes back as an error (422 on current API servers,
 409 when the resourceVersion itself conflicts): re-read, re-plan, resend.
 
+What else changed: the first write of a window keeps in the record a
+fingerprint of the rest of the Ingress (``fingerprint``, hashes only);
+``changed_during`` compares the Ingress with it at the window's end.
+
 Secrets: header VALUES of a bypass live in the ``conditions.*`` annotations,
 field ``[].httpHeaderConfig.values`` (as the controller needs them; anyone
 allowed to read the Ingress reads them). They are never in an error message
@@ -106,6 +110,11 @@ MAX_PREVIEW_PATH_CHARS = 128
 # An exact path the ALB matches as written: the path-pattern characters without the wildcards (and without the
 # quotes and '&' the annotations would have to escape).
 _PREVIEW_PATH_RE = re.compile(r'^/[A-Za-z0-9_.$/~@:+-]*$')
+# The fingerprint of the rest of an Ingress taken at the first write of a window, in the record: what else a release
+# changed by the end of it. kubectl's last-applied-configuration is a copy of the rest, changed by any apply: left out.
+OTHERS_KEY = 'others'
+LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
+_FINGERPRINTED_SPEC = ('ingressClassName', 'defaultBackend', 'tls')
 
 # Where the controller puts the paths of one spec.rules entry.
 _PATH_TYPE_RANK = {'Exact': 0, 'Prefix': 1}
@@ -484,14 +493,15 @@ def _hash(value):
     return hashlib.sha256(value.encode('utf-8')).hexdigest()[:20]
 
 
-def _record(name_prefix, rules, annotations, created, markers=None, info=None, preview=None):
+def _record(name_prefix, rules, annotations, created, markers=None, info=None, preview=None, others=None):
     """What we added, not a copy of the Ingress: our spec.rules entries (no
     secrets in them) and a hash of each of our annotations; and, so that
     ``off`` and ``status`` work from the record alone, the pages' build
     markers and the maintenance info (each only when there is one, so a
     record without them reads as 0.2.0 wrote it). ``preview``: the preview's
     part, already in record form (``_preview_record``), kept under its own key;
-    ``rules`` and ``annotations`` stay the maintenance's only."""
+    ``rules`` and ``annotations`` stay the maintenance's only. ``others``:
+    the fingerprint of the rest of the Ingress (``fingerprint``), when given."""
     record = {'version': RECORD_VERSION, 'prefix': name_prefix, 'rules': rules,
               'annotations': dict((key, _hash(value)) for key, value in annotations.items()),
               'created': sorted(created)}
@@ -501,6 +511,8 @@ def _record(name_prefix, rules, annotations, created, markers=None, info=None, p
         record['info'] = dict(info)
     if preview:
         record[PREVIEW_KEY] = preview
+    if others is not None:
+        record[OTHERS_KEY] = others
     return record
 
 
@@ -587,6 +599,105 @@ def _name_of_key(key):
         if key.startswith(ALB_PREFIX + kind):
             return key[len(ALB_PREFIX + kind):]
     return None
+
+
+# ---------------------------------------------------------- what else changed
+
+def _all_ours(name_prefix, record):
+    """Whether an action name is ours, of any part: recorded, or named like the maintenance's or the preview's."""
+    names = _recorded_names(record) | _recorded_names(recorded_preview(record))
+    maintenance, preview = _our_name_re(name_prefix), _preview_name_re(name_prefix)
+    return lambda name: bool(name) and (name in names or bool(maintenance.match(name)) or bool(preview.match(name)))
+
+
+def fingerprint(ingress, name_prefix=DEFAULT_NAME_PREFIX, record=None):
+    """A hash of each part of the Ingress that is not ours: {'annotations': {key: hash}, 'rules': {host: [hash, ...]}
+    ('' for the entries of every host, in order), 'spec': {field: hash}} (ingressClassName, defaultBackend, tls, when
+    there). Ours (``record``'s names and names like ours, the record itself) are left out; from a ``spec.rules`` entry
+    someone added a path to, only our paths. Hashes only: annotation values may be secrets."""
+    is_ours = _all_ours(name_prefix, record)
+    annotations = {}
+    for key, value in _annotations(ingress).items():
+        if key in (RECORD_ANNOTATION, LAST_APPLIED) or is_ours(_name_of_key(key)):
+            continue
+        annotations[key] = _hash(value if isinstance(value, string_types) else _dump(value))
+    spec = ingress.get('spec') or {}
+    rules = {}
+    for rule in spec.get('rules') or []:
+        paths = (rule.get('http') or {}).get('paths') or []
+        theirs = [p for p in paths if not is_ours(_backend_name(p))]
+        if paths and not theirs:
+            continue
+        if len(theirs) != len(paths):
+            rule = dict(rule, http=dict(rule['http'], paths=theirs))
+        rules.setdefault(rule.get('host') or '', []).append(_hash(_dump(rule)))
+    fields = dict((field, _hash(_dump(spec[field]))) for field in _FINGERPRINTED_SPEC if spec.get(field) is not None)
+    return {'annotations': annotations,
+            'rules': rules,
+            'spec': fields}
+
+
+def _entries_text(host):
+    return 'spec.rules entry for %s' % (('host %s' % host) if host else 'every host')
+
+
+def _how(before, after):
+    """added, removed, changed, reordered or None: a value's hash, or a host's entries' hashes in order."""
+    if before == after:
+        return None
+    if before is None:
+        return 'added'
+    if after is None:
+        return 'removed'
+    if not isinstance(before, list) or not isinstance(after, list):
+        return 'changed'
+    if sorted(before) == sorted(after):
+        return 'reordered'
+    extra = list(after)
+    for value in before:
+        if value in extra:
+            extra.remove(value)
+    if len(after) - len(extra) == len(before):
+        return 'added'  # every entry there before is still there
+    missing = list(before)
+    for value in after:
+        if value in missing:
+            missing.remove(value)
+    return 'removed' if len(before) - len(missing) == len(after) else 'changed'
+
+
+def _compare(before, after, text):
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        how = _how(before.get(key), after.get(key))
+        if how:
+            lines.append('%s %s' % (text(key), how))
+    return lines
+
+
+def changed_during(ingress):
+    """What else in the Ingress changed since the first write of the window, one short line per change
+    ('annotation X changed', 'spec.rules entry for host Y added', 'spec.tls removed'), never a value; [] when
+    nothing did, or its record holds no fingerprint (none, or written before 0.3.0)."""
+    record = read_record(ingress)
+    before = (record or {}).get(OTHERS_KEY)
+    if not isinstance(before, dict):
+        return []
+    now = fingerprint(ingress, record.get('prefix') or DEFAULT_NAME_PREFIX, record)
+    lines = _compare(before.get('annotations') or {}, now['annotations'], lambda key: 'annotation %s' % key)
+    lines += _compare(before.get('rules') or {}, now['rules'], _entries_text)
+    lines += _compare(before.get('spec') or {}, now['spec'], lambda field: 'spec.%s' % field)
+    return lines
+
+
+def kept_fingerprint(ingress, name_prefix, old_record):
+    """The fingerprint a write of ``present`` records: the one of the first write of this window, kept from
+    ``old_record`` while its maintenance is there; none when that record was written without one (before 0.3.0:
+    it would not be of the window's start); a new one of ``ingress`` as read when no maintenance is there yet."""
+    if old_record is not None and not _maintenance_empty(old_record):
+        others = old_record.get(OTHERS_KEY)
+        return others if isinstance(others, dict) else None
+    return fingerprint(ingress, name_prefix, old_record)
 
 
 # ---------------------------------------------------------- JSON patch
@@ -683,8 +794,10 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
     (another page, a half-removed maintenance); add our entries as the first
     spec.rules entries, our annotations, and the record (with the sets'
     markers and ``info``, its sorrypage:at kept from the record already
-    there: ``kept_info``). See ``desired`` for ``sets``. Raises ValueError
-    before planning anything on bad input.
+    there: ``kept_info``; and the fingerprint of the rest of the Ingress,
+    ``kept_fingerprint``: the first write of the window's, so a rerun writes
+    nothing for it). See ``desired`` for ``sets``. Raises ValueError before
+    planning anything on bad input.
     """
     info_errors = check_info(info)
     if info_errors:
@@ -705,7 +818,8 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
         if current_annotations is None:
             created.add('annotations')
     preview = recorded_preview(old)
-    record = _record(name_prefix, rules, annotations, created, markers_of(sets), kept_info(info, old), preview)
+    record = _record(name_prefix, rules, annotations, created, markers_of(sets), kept_info(info, old), preview,
+                     kept_fingerprint(ingress, name_prefix, old))
     wanted = dict(annotations)
     wanted[RECORD_ANNOTATION] = _dump(record)
 

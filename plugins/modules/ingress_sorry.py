@@ -39,6 +39,14 @@ description:
     our own Ingress of the group. Its entries go first, ahead of the maintenance's (bypass, then C(/*)), each in a
     separate entry, so the preview path answers the page during a maintenance too and nothing relies on how the
     controller sorts the paths of one entry.
+  - What else a release (a C(helm upgrade), an Argo CD or Flux sync) changed in an Ingress edited in place during the
+    window - the first write of O(state=present) keeps in the record a fingerprint of the rest of the Ingress (a hash of
+    each annotation not ours, of the C(spec.rules) entries of each host, of C(spec.tls), C(spec.defaultBackend) and
+    C(spec.ingressClassName)); O(state=sorry_absent), O(state=absent) and O(state=status) compare and say what changed
+    (RV(changed_during)), values never shown. Off takes out only what we added and leaves the rest as the release made it.
+  - Who else re-applies an Ingress edited in place - Argo CD, Flux or Helm, by their labels and annotations - is said in
+    every state (RV(gitops)), before any write. In an IngressGroup no Ingress of the user's is edited, so nothing is said
+    of the members.
   - The parts do not disturb each other - O(state=present) keeps a preview there; O(state=sorry_absent) and
     O(state=absent) take out only the maintenance and keep the preview (in an IngressGroup our own Ingress stays while it
     holds a preview, and is deleted when the last part of ours goes); O(state=preview_absent) takes out only the preview.
@@ -256,7 +264,8 @@ drift:
 record:
   description:
     - Per Ingress, our record annotation after the step (what we added, annotations by hash), or null. Its C(rules) and
-      C(annotations) are the maintenance's; the preview's are under C(preview) (C(path), C(rules), C(annotations)).
+      C(annotations) are the maintenance's; the preview's are under C(preview) (C(path), C(rules), C(annotations)); the
+      fingerprint of the rest of an Ingress edited in place under C(others) (hashes only).
   returned: success
   type: dict
 our_ingress:
@@ -310,6 +319,28 @@ conflicts:
   description: How many writes met a newer Ingress and were re-read and re-planned.
   returned: success
   type: int
+changed_during:
+  description:
+    - Per Ingress edited in place, what else changed in it since the first write of O(state=present) of the window, one
+      short line per change (an annotation not ours added, removed or changed; the C(spec.rules) entries of a host added,
+      removed, changed or reordered; C(spec.tls), C(spec.defaultBackend), C(spec.ingressClassName)), never a value. Left
+      as the release made it. Said by O(state=sorry_absent), O(state=absent) and O(state=status), also in RV(message).
+    - Empty when nothing else changed, in an IngressGroup, and for records written before this version.
+  returned: success
+  type: dict
+  sample: {"shop/web": ["annotation alb.ingress.kubernetes.io/healthcheck-path changed",
+                        "spec.rules entry for host api.example.com added", "spec.tls changed"]}
+  version_added: 0.3.0
+gitops:
+  description:
+    - One warning per Ingress edited in place and per tool that re-applies it (Argo CD, Flux, Helm) - a sync or upgrade
+      during the window takes our edit out and the Sorry page down - with what to do about it. Empty in an IngressGroup.
+  returned: success
+  type: list
+  elements: str
+  sample: ["shop/web is managed by Helm (release shop): a helm upgrade during the window replaces our edit and takes the
+           Sorry page down; run `on` again after it"]
+  version_added: 0.3.0
 message:
   description: One sentence for the summary.
   returned: success
@@ -394,6 +425,9 @@ def main():
         module.fail_json(msg=failure)
     if diff is not None:
         result['diff'] = diff
+    if params['state'] == 'present':
+        for text in result.get('gitops') or []:
+            module.warn(text)
     module.exit_json(**result)
 
 

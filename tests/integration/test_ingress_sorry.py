@@ -111,6 +111,35 @@ def test_in_place_on_off_round_trip_leaves_the_ingress_exactly_as_before(kube):
     assert len(writes(kube)) == 3
 
 
+def test_what_a_helm_upgrade_changed_during_the_window_is_said_at_off_and_kept(kube):
+    seeded = seed_ingress(kube, fake_site('ing9'))
+    stack = seeded['stack']
+    on = ok(kube, 'present', stack=stack, sets=sets())
+    assert on['changed'] is True and on['changed_during'] == {} and on['gitops'] == []
+
+    # a helm upgrade during the window: the release's marks, one annotation added, another changed
+    kube.patch('ingresses', 'main', {'metadata': {
+        'labels': {'app.kubernetes.io/managed-by': 'Helm'},
+        'annotations': {'meta.helm.sh/release-name': 'ing9', 'alb.ingress.kubernetes.io/scheme': 'internal'}}},
+        namespace='ing9')
+    released = kube.get('ingresses', 'main', 'ing9')['metadata']
+
+    off = ok(kube, 'absent', stack=stack)
+    assert off['changed'] is True and off['maintenance'] == 'off'
+    changes = ['annotation alb.ingress.kubernetes.io/scheme changed', 'annotation meta.helm.sh/release-name added']
+    assert off['changed_during'] == {'ing9/main': changes}
+    assert 'Left as the release made it: ing9/main: %s.' % ', '.join(changes) in off['message']
+    assert 'internal' not in json.dumps(off['changed_during'])  # hashes, never values
+    assert off['gitops'] == ['ing9/main is managed by Helm (release ing9): a helm upgrade during the window replaces '
+                             'our edit and takes the Sorry page down; run `on` again after it']
+    left = kube.get('ingresses', 'main', 'ing9')['metadata']
+    # off took out only what we added (every key of ours holds 'sorrypage'); the release's edit stays
+    assert left['annotations'] == dict((k, v) for k, v in released['annotations'].items() if 'sorrypage' not in k)
+    assert left['annotations']['alb.ingress.kubernetes.io/scheme'] == 'internal'
+    assert left['annotations']['meta.helm.sh/release-name'] == 'ing9'
+    assert left['labels'] == {'app.kubernetes.io/managed-by': 'Helm'}
+
+
 def test_a_409_is_reread_and_retried(kube):
     seeded = seed_ingress(kube, fake_site('ing2'))
     kube.inject_conflicts(1, plurals='ingresses')

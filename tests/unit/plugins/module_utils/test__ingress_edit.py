@@ -592,6 +592,7 @@ def _unreadable(result, diff, failure):
     assert failure is None and diff is None
     assert result['readable'] is False and result['changed'] is False and result['maintenance'] == 'unknown'
     assert result['record'] == {} and result['drift'] == {} and result['markers'] == [] and result['info'] == {}
+    assert result['changed_during'] == {} and result['gitops'] == []
     return result['error']
 
 
@@ -786,3 +787,104 @@ def test_group_preview_absent_during_a_maintenance_keeps_ours_with_the_maintenan
     assert without_rv(api.objects['payments/sorrypage-maintenance']) == maintained
     # a maintenance alone: preview_absent has nothing to take out
     assert preview(api, 'preview_absent', stack='shop')[0]['changed'] is False
+
+
+# ------------------------------------------------------------ what else changed, who else manages it
+
+HELM_TOKEN = 'annotation-secret-9d2e'
+
+
+def helm_upgrade(api, key='shop/web'):
+    """What a helm upgrade during the window does: an annotation added, another changed, a host added."""
+    ing = copy.deepcopy(api.objects[key])
+    ing['metadata']['annotations'][A + 'healthcheck-path'] = '/healthz'
+    ing['metadata']['annotations'][A + 'scheme'] = HELM_TOKEN
+    ing['spec']['rules'].append({'host': 'api.example.com', 'http': {'paths': [
+        {'path': '/', 'pathType': 'Prefix', 'backend': {'service': {'name': 'api', 'port': {'number': 80}}}}]}})
+    api.put(ing)
+
+
+EXPECTED_CHANGES = ['annotation %shealthcheck-path added' % A, 'annotation %sscheme changed' % A,
+                    'spec.rules entry for host api.example.com added']
+
+
+def test_what_a_release_changed_is_said_at_off_and_left_as_it_made_it():
+    api = FakeApi([ingress(annotations={A + 'scheme': 'internet-facing'})])
+    on, _diff = ok(api)
+    assert on['changed_during'] == {} and 'Left as the release made it' not in on['message']
+    helm_upgrade(api)
+    look, _diff = ok(api, 'status')
+    assert look['changed_during'] == {'shop/web': EXPECTED_CHANGES}
+    half, _diff = ok(api, 'sorry_absent')
+    assert half['changed_during'] == {'shop/web': EXPECTED_CHANGES}
+    off, _diff = ok(api, 'absent')
+    assert off['changed_during'] == {'shop/web': EXPECTED_CHANGES}
+    assert off['message'].endswith(' Left as the release made it: shop/web: %s.' % ', '.join(EXPECTED_CHANGES))
+    assert HELM_TOKEN not in json.dumps(off) and '/healthz' not in json.dumps(off['changed_during'])
+    left = api.objects['shop/web']
+    assert left['metadata']['annotations'] == {A + 'scheme': HELM_TOKEN, A + 'healthcheck-path': '/healthz'}
+    assert [r['host'] for r in left['spec']['rules']] == ['shop.example.com', 'api.example.com']
+    again, _diff = ok(api, 'status')
+    assert again['changed_during'] == {}  # the record went with the maintenance
+
+
+def test_nothing_is_said_when_nothing_else_changed_or_the_record_has_no_fingerprint():
+    api = FakeApi([ingress(annotations={A + 'scheme': 'internet-facing'})])
+    ok(api)
+    assert ok(api, 'absent')[0]['changed_during'] == {}
+    ok(api)
+    ing = copy.deepcopy(api.objects['shop/web'])
+    record = json.loads(ing['metadata']['annotations'][plan.RECORD_ANNOTATION])
+    del record[plan.OTHERS_KEY]  # as 0.2.0 wrote it
+    ing['metadata']['annotations'][plan.RECORD_ANNOTATION] = json.dumps(record)
+    api.put(ing)
+    helm_upgrade(api)
+    off, _diff = ok(api, 'absent')
+    assert off['changed_during'] == {} and 'Left as the release made it' not in off['message']
+
+
+def test_a_rerun_of_present_keeps_the_fingerprint_of_the_first_write():
+    api = FakeApi([ingress(annotations={A + 'scheme': 'internet-facing'})])
+    ok(api)
+    first = api.objects['shop/web']['metadata']['annotations'][plan.RECORD_ANNOTATION]
+    helm_upgrade(api)
+    writes = len(api.writes)
+    assert ok(api)[0]['changed'] is False and len(api.writes) == writes  # the release left our edit in place
+    assert api.objects['shop/web']['metadata']['annotations'][plan.RECORD_ANNOTATION] == first
+    ok(api, sets=[dict(SETS[0], body='<h1>Later</h1>')])
+    record = json.loads(api.objects['shop/web']['metadata']['annotations'][plan.RECORD_ANNOTATION])
+    assert record[plan.OTHERS_KEY] == json.loads(first)[plan.OTHERS_KEY]
+    assert ok(api, 'absent')[0]['changed_during'] == {'shop/web': EXPECTED_CHANGES}
+
+
+def gitops_ingress(name='web', namespace='shop'):
+    ing = ingress(name, namespace)
+    ing['metadata']['labels'] = {'argocd.argoproj.io/instance': 'shop'}
+    return ing
+
+
+@pytest.mark.parametrize('state', ['present', 'status', 'sorry_absent', 'absent'])
+def test_gitops_owners_of_an_ingress_edited_in_place_are_warned_about_in_every_state(state):
+    api = FakeApi([gitops_ingress()])
+    if state != 'present':
+        ok(api)
+    result, _diff = ok(api, state)
+    assert result['gitops'] == [
+        'shop/web is managed by Argo CD (application shop): a sync during the window replaces our edit and takes the '
+        'Sorry page down; suspend auto-sync for the window (argocd app set shop --sync-policy none) or put the site in '
+        'an IngressGroup, where our own Ingress is not tracked']
+
+
+def test_gitops_warnings_come_before_any_write_even_in_check_mode():
+    api = FakeApi([gitops_ingress()])
+    result, _diff = ok(api, check_mode=True)
+    assert api.writes == [] and len(result['gitops']) == 1
+
+
+def test_group_shape_says_nothing_of_the_members_owners():
+    api = FakeApi([dict(member('web', 'shop', order=10), metadata=dict(
+        member('web', 'shop', order=10)['metadata'], labels={'argocd.argoproj.io/instance': 'shop',
+                                                             'app.kubernetes.io/managed-by': 'Helm'}))])
+    for state in ('present', 'status', 'absent'):
+        result, _diff = ok(api, state, stack='shop')
+        assert result['shape'] == 'group' and result['gitops'] == [] and result['changed_during'] == {}

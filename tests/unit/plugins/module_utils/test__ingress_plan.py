@@ -911,3 +911,140 @@ def test_our_ingress_holds_the_preview_first_and_parts_of_reads_both_back():
     assert plan.drift(both)['drifted'] is False
     with pytest.raises(ValueError, match='our Ingress would hold nothing'):
         plan.our_ingress_of(members, 'shop')
+
+
+# ---------------------------------------------------------------- what else changed during the window
+
+TOKEN = 'secret-annotation-value-77'
+
+
+def released():
+    """The seed's Ingress with what a chart renders: an annotation holding a secret, TLS, a second host."""
+    ing = seed()
+    ing['metadata']['annotations'][A + 'auth-idp-cognito'] = '{"userPoolARN":"%s"}' % TOKEN
+    ing['metadata']['annotations']['kubectl.kubernetes.io/last-applied-configuration'] = '{"v": 1}'
+    ing['spec']['tls'] = [{'hosts': ['shop.example.com'], 'secretName': 'shop-tls'}]
+    ing['spec']['rules'].append(user_rule('api.example.com'))
+    return ing
+
+
+def on_in_place(ing, sets=None, **kwargs):
+    return server_write(ing, plan.plan_on_in_place(ing, sets or [page()], **kwargs))
+
+
+def test_the_first_write_keeps_a_fingerprint_of_the_rest_hashes_only():
+    on = on_in_place(released())
+    others = plan.read_record(on)[plan.OTHERS_KEY]
+    assert sorted(others['annotations']) == [A + 'auth-idp-cognito', A + 'scheme', A + 'target-type']
+    assert sorted(others['rules']) == ['api.example.com', 'shop.example.com']
+    assert len(others['rules']['shop.example.com']) == 1  # not our entry for shop.example.com
+    assert sorted(others['spec']) == ['ingressClassName', 'tls']
+    assert TOKEN not in json.dumps(others) and 'shop-tls' not in json.dumps(others)
+    assert plan.changed_during(on) == []  # our own edit is not a change of the release's
+
+
+def test_a_rerun_writes_nothing_and_a_rewrite_keeps_the_first_fingerprint():
+    on = on_in_place(released())
+    first = plan.read_record(on)[plan.OTHERS_KEY]
+    assert plan.plan_on_in_place(on, [page()]) is None
+    on['metadata']['annotations'][A + 'scheme'] = 'internal'  # a release, then `on` again with another page
+    again = on_in_place(on, [page(body='<h1>Later</h1>')])
+    assert plan.read_record(again)[plan.OTHERS_KEY] == first
+    assert plan.changed_during(again) == ['annotation %sscheme changed' % A]
+
+
+def test_changes_of_the_release_are_listed_without_values():
+    on = on_in_place(released())
+    after = copy.deepcopy(on)
+    annotations = after['metadata']['annotations']
+    annotations[A + 'healthcheck-path'] = '/healthz'
+    annotations[A + 'auth-idp-cognito'] = '{"userPoolARN":"%s-rotated"}' % TOKEN
+    del annotations[A + 'target-type']
+    annotations['kubectl.kubernetes.io/last-applied-configuration'] = '{"v": 2}'
+    after['spec']['rules'].append(user_rule('blog.example.com'))
+    after['spec']['rules'][2]['http']['paths'].pop()  # the user's entry for api.example.com lost /api
+    after['spec']['tls'][0]['secretName'] = 'shop-tls-2'
+    after['spec']['defaultBackend'] = svc('web')
+    lines = plan.changed_during(after)
+    assert lines == [
+        'annotation %sauth-idp-cognito changed' % A,
+        'annotation %shealthcheck-path added' % A,
+        'annotation %starget-type removed' % A,
+        'spec.rules entry for host api.example.com changed',
+        'spec.rules entry for host blog.example.com added',
+        'spec.defaultBackend added',
+        'spec.tls changed',
+    ]
+    assert TOKEN not in json.dumps(lines) and '/healthz' not in json.dumps(lines) and 'shop-tls' not in json.dumps(lines)
+
+
+def test_entries_without_a_host_and_repeated_hosts_are_told_apart():
+    ing = ingress(annotations={}, rules=[{'http': {'paths': [{'path': '/', 'pathType': 'Prefix', 'backend': svc('web')}]}}])
+    on = on_in_place(ing)
+    after = copy.deepcopy(on)
+    after['spec']['rules'].append(user_rule('shop.example.com'))
+    after['spec']['rules'].append(user_rule('shop.example.com'))
+    after['spec']['rules'][1]['http']['paths'][0]['backend'] = svc('web2')
+    assert plan.changed_during(after) == ['spec.rules entry for every host changed',
+                                          'spec.rules entry for host shop.example.com added']
+    gone = copy.deepcopy(after)
+    del gone['spec']['rules'][1]
+    assert plan.changed_during(gone) == ['spec.rules entry for every host removed',
+                                         'spec.rules entry for host shop.example.com added']
+
+
+def test_entries_of_one_host_reordered_or_one_of_them_removed():
+    ing = ingress(annotations={}, rules=[user_rule(), user_rule(), {'host': 'shop.example.com', 'http': {'paths': [
+        {'path': '/', 'pathType': 'Prefix', 'backend': svc('other')}]}}])
+    on = on_in_place(ing)
+    moved = copy.deepcopy(on)
+    moved['spec']['rules'][1:] = moved['spec']['rules'][3:] + moved['spec']['rules'][1:3]
+    assert plan.changed_during(moved) == ['spec.rules entry for host shop.example.com reordered']
+    shorter = copy.deepcopy(on)
+    del shorter['spec']['rules'][2]
+    assert plan.changed_during(shorter) == ['spec.rules entry for host shop.example.com removed']
+
+
+def test_a_path_added_to_our_entry_counts_and_our_paths_do_not():
+    on = on_in_place(seed())
+    after = copy.deepcopy(on)
+    after['spec']['rules'][0]['http']['paths'].append({'path': '/x', 'pathType': 'Prefix', 'backend': svc('x')})
+    # our entry now holds a path of the user's too: an entry for shop.example.com besides the user's own
+    assert plan.changed_during(after) == ['spec.rules entry for host shop.example.com added']
+
+
+def test_sorry_absent_keeps_the_fingerprint_and_absent_drops_it_with_the_record():
+    on = on_in_place(released())
+    on['metadata']['annotations'][A + 'healthcheck-path'] = '/healthz'
+    half = server_write(on, plan.plan_off_in_place(on, only='sorry'))
+    assert plan.read_record(half)[plan.OTHERS_KEY] == plan.read_record(on)[plan.OTHERS_KEY]
+    assert plan.changed_during(half) == ['annotation %shealthcheck-path added' % A]
+    off = server_write(half, plan.plan_off_in_place(half))
+    assert plan.read_record(off) is None and plan.changed_during(off) == []
+    assert off['metadata']['annotations'][A + 'healthcheck-path'] == '/healthz'  # left as the release made it
+
+
+def test_records_without_a_fingerprint_say_nothing_and_a_rerun_adds_none():
+    on = on_in_place(released())
+    record = plan.read_record(on)
+    del record[plan.OTHERS_KEY]
+    on['metadata']['annotations'][plan.RECORD_ANNOTATION] = plan._dump(record)  # as 0.2.0 wrote it
+    on['metadata']['annotations'][A + 'scheme'] = 'internal'
+    assert plan.changed_during(on) == []
+    assert plan.plan_on_in_place(on, [page()]) is None  # no write just to add one
+    rewritten = on_in_place(on, [page(body='<h1>Later</h1>')])
+    assert plan.OTHERS_KEY not in plan.read_record(rewritten)  # not taken mid-window
+    assert plan.changed_during(ingress(annotations={A + 'scheme': 'x'})) == []
+
+
+def test_the_window_starts_at_present_not_at_the_preview():
+    preview = server_write(released(), plan.plan_preview_on_in_place(released(), [page()], PREVIEW))
+    assert plan.OTHERS_KEY not in plan.read_record(preview)
+    preview['metadata']['annotations'][A + 'scheme'] = 'internal'  # days before the window
+    on = on_in_place(preview)
+    others = plan.read_record(on)[plan.OTHERS_KEY]
+    assert A + 'actions.sorrypage-h0-preview' not in others['annotations']
+    assert sorted(others['rules']) == ['api.example.com', 'shop.example.com']  # the preview's entry is ours
+    assert plan.changed_during(on) == []
+    off = server_write(on, plan.plan_off_in_place(on))
+    assert plan.OTHERS_KEY not in plan.read_record(off)  # the preview stays, the window's fingerprint goes
