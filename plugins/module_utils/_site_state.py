@@ -252,6 +252,7 @@ def _ingress_lines(ingress, on_listeners):
         warnings.append('DRIFT: our edit in the Ingress %s is no longer all there (a helm upgrade or a GitOps sync replaced '
                         'it?) - %s: the public may get the application. Run `on` again: it puts it back.'
                         % (key, '; '.join(parts) or 'changed'))
+    warnings.extend(ingress.get('gitops') or [])
     if ingress.get('maintenance') == 'on' and not on_listeners:
         warnings.append('DRIFT: our record in the Ingress says the Sorry page is on, but no listener of the ALB answers with it '
                         '(the controller has not acted, or a release replaced our edit). Run `on` again.')

@@ -553,6 +553,10 @@ def test_ingress_state_warns_when_our_edit_drifted_and_says_when_the_ingress_was
         'DRIFT: our edit in the Ingress shop/web is no longer all there (a helm upgrade or a GitOps sync replaced it?) - '
         'gone: the spec.rules entry of shop.example.com, annotation alb.ingress.kubernetes.io/actions.sorrypage-h0-sorry: '
         'the public may get the application. Run `on` again: it puts it back.']
+    # who else re-applies the Ingress
+    helm = 'shop/web is managed by Helm (release shop): a helm upgrade during the window replaces our edit'
+    state = S.build_state(controller_made(info(on_listener())), driver='ingress', site='shop', ingress=dict(INGRESS, gitops=[helm]))
+    assert state['warnings'] == [helm] and 'WARNING: ' + helm in state['lines']
     # the record says on, the ALB has none of our rules
     state = S.build_state(info(listener(443, [foreign(1)])), driver='ingress', site='shop', ingress=dict(INGRESS, drift={}))
     assert state['maintenance'] == 'off'
