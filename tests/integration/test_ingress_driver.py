@@ -194,13 +194,20 @@ def test_off_never_shows_the_page_to_an_internal_user(tmp_path, sandbox):
 def test_a_helm_upgrade_mid_window_drops_the_page_status_says_so_and_on_puts_it_back(tmp_path, sandbox):
     box = sandbox
     namespace = box.sites[0]['name']
+    box.kube.patch('ingresses', 'main', {'metadata': {'labels': {'app.kubernetes.io/managed-by': 'Helm'},
+                                                      'annotations': {'meta.helm.sh/release-name': 'shop'}}}, namespace)
     _annotations, chart_spec = ingresses(box)['main']
     book = Book(tmp_path, box)
-    assert_ok(book.run('on'))
+    res = book.run('on')
+    assert_ok(res)
+    said = messages(res, 'Say who else re-applies the Ingress (a sync during the window takes the page down)')
+    assert 'WARNING: %s/main is managed by Helm' % namespace in said, said
     host = box.sites[0]['hosts'][0]
     assert visitor(box, host, PUBLIC_IP).status == 503
-    # helm upgrade: the chart's spec.rules replace the list (our entries go); annotations it does not manage stay
-    box.kube.patch('ingresses', 'main', {'spec': {'rules': chart_spec['rules']}}, namespace)
+    # helm upgrade: the chart's spec.rules replace the list (our entries go); annotations it does not manage stay,
+    # and the new chart version adds one
+    box.kube.patch('ingresses', 'main', {'spec': {'rules': chart_spec['rules']}, 'metadata': {'annotations': {
+        'alb.ingress.kubernetes.io/healthcheck-path': '/ready'}}}, namespace)
     box.reconciler.wait_for_pass()
     assert visitor(box, host, PUBLIC_IP).status == 200          # the page is gone for the public
     res = book.run('status')
@@ -214,7 +221,12 @@ def test_a_helm_upgrade_mid_window_drops_the_page_status_says_so_and_on_puts_it_
     assert results(res, 'Put the bypass and the Sorry page into the Ingress')[0]['changed'] is True
     assert visitor(box, host, PUBLIC_IP).status == 503
     assert visitor(box, host, OFFICE_IP).status == 200
-    assert_ok(book.run('off'))
+    res = book.run('off')
+    assert_ok(res)
+    said = messages(res, 'Say what was taken out of the Ingress')
+    assert 'Left as the release made it: %s/main: annotation alb.ingress.kubernetes.io/healthcheck-path added' % namespace \
+        in said, said
+    assert ingresses(box)['main'][0]['alb.ingress.kubernetes.io/healthcheck-path'] == '/ready'
     assert visitor(box, host, PUBLIC_IP).status == 200
 
 
