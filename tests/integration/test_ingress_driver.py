@@ -8,13 +8,14 @@ data plane. The hosts go to one target group each (``path_routed=False``):
 the Ingress driver's bypass forwards to one target group per host.
 """
 import json
+import os
 import sys
 import threading
 
 import pytest
 import yaml
 
-from tests.ansible_run import run_playbook
+from tests.ansible_run import REPO, run_playbook
 from tests.integration.test_runbook import BYPASS_HEADER, assert_ok, failure, messages, playbook, results
 from tests.sandbox.dataplane import OFFICE_IP, PUBLIC_IP, request
 from tests.sandbox.sandbox import Sandbox
@@ -250,6 +251,30 @@ def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_un
     assert_ok(res)
     assert ingresses(box) == before_ingresses
     assert settled(box) == before_listeners
+
+
+# ---------------------------------------------------------------- a release playbook in Ingress mode
+def test_the_release_example_in_ingress_mode_keeps_the_page_on_when_a_step_fails(tmp_path, sandbox):
+    box = sandbox
+    before_ingresses = ingresses(box)
+    book = Book(tmp_path, box)
+    example = os.path.join(REPO, 'playbooks', 'examples', 'release_with_maintenance.yml')
+    res = run_playbook(example, inventory=book.path, extra_vars={'release_version': '2.14.0', 'release_fail': True})
+    assert res.rc != 0
+    assert ("Release 2.14.0 failed at 'Run the database migration (your step here)': migration of release 2.14.0 failed. "
+            'The Sorry page STAYS ON for shop.') in failure(res), failure(res)
+    status = messages(res, 'Show the maintenance status of the site')
+    assert 'maintenance ON' in status and 'driver: ingress' in status, status
+    assert 'why: Release 2.14.0 in progress.' in status
+    assert controller_replicas(box) == 2            # the controller ran all along: deploys work during the window
+    host = box.sites[0]['hosts'][0]
+    assert visitor(box, host, PUBLIC_IP).status == 503 and visitor(box, host, OFFICE_IP).status == 200
+
+    res = run_playbook(example, inventory=book.path, extra_vars={'release_version': '2.14.0'})
+    assert_ok(res)
+    assert 'maintenance off' in messages(res, 'Show the maintenance status of the site')
+    assert ingresses(box) == before_ingresses
+    assert visitor(box, host, PUBLIC_IP).status == 200
 
 
 # ---------------------------------------------------------------- prepare: the preview through the Ingress
