@@ -125,6 +125,10 @@ class LbcReconciler:
         self._stop = threading.Event()
         self._thread = None
         self.acting = True
+        # The real controller rewrites a listener's rules one call at a time; a test that must see every state in
+        # between sets this to 1 and ticks the reconciler itself (tick()).
+        self.max_changes_per_tick = None
+        self._budget = None
         self.ingress_stack = ingress_stack
         self.target_groups = dict(target_groups or {})
         self.cluster_name = cluster_name
@@ -243,11 +247,15 @@ class LbcReconciler:
         actual = {int(r['Priority']): r for r in self._rules(listener_arn)}
         for priority, rule in sorted(actual.items()):
             if priority not in wanted:
+                if not self._spend():
+                    return
                 self.elbv2.delete_rule(RuleArn=rule['RuleArn'])
                 self.changes.append(('delete', listener_arn, priority))
         for priority, want in sorted(wanted.items()):
             have = actual.get(priority)
             if have is None:
+                if not self._spend():
+                    return
                 kwargs = {'Tags': [{'Key': k, 'Value': v} for k, v in sorted(want['tags'].items())]} if want['tags'] else {}
                 self.elbv2.create_rule(ListenerArn=listener_arn, Priority=priority, Conditions=want['conditions'],
                                        Actions=want['actions'], **kwargs)
@@ -255,6 +263,8 @@ class LbcReconciler:
                 continue
             if not (_same(normalize_conditions(have['Conditions']), want['conditions'])
                     and _same(normalize_actions(have['Actions']), want['actions'])):
+                if not self._spend():
+                    return
                 self.elbv2.modify_rule(RuleArn=have['RuleArn'], Conditions=want['conditions'], Actions=want['actions'])
                 self.changes.append(('modify', listener_arn, priority))
             if want['tags'] and STACK_TAG in want['tags']:
@@ -265,6 +275,15 @@ class LbcReconciler:
         if not _same(normalize_actions(listener['DefaultActions']), model['default_actions']):
             self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=model['default_actions'])
             self.changes.append(('modify-default', listener_arn, None))
+
+    def _spend(self):
+        """One rule change allowed in this tick (max_changes_per_tick), else False: the rest waits for the next tick."""
+        if self._budget is None:
+            return True
+        if self._budget <= 0:
+            return False
+        self._budget -= 1
+        return True
 
     def _reconcile_tags(self, rule_arn, wanted, listener_arn, priority):
         """The controller owns the tags of its rules: extra keys go, its own come back."""
@@ -293,6 +312,7 @@ class LbcReconciler:
         with self._cond:
             self._started_ticks += 1
         active = False
+        self._budget = self.max_changes_per_tick
         try:
             active = self.acting and self.controller_running()
             if active:
