@@ -31,6 +31,7 @@ CHOICES = ('auto',) + DRIVERS
 STEPS = ('on', 'off', 'status', 'prepare', 'verify')
 STACK_TAG = 'ingress.k8s.aws/stack'
 SWITCHED = ('sorry', 'bypass')
+INGRESS_UNREADABLE = 'the Ingresses could not be read'
 
 
 def choose(requested, eks_outage='auto'):
@@ -48,6 +49,9 @@ def choose(requested, eks_outage='auto'):
     if text == 'auto' and mode == 'true':
         return dict(driver='alb', requested=text, resolved=True, eks_outage=mode,
                     reason='auto: sorry_eks_outage=true switches on the ALB itself and pauses the controller')
+    if text == 'ingress' and mode == 'true':
+        raise ValueError('sorry_driver=ingress and sorry_eks_outage=true contradict each other: in an EKS outage the '
+                         'controller cannot program the ALB from the Ingress; use sorry_driver=alb (or auto)')
     return dict(driver=text, requested=text, reason='', eks_outage=mode, resolved=False)
 
 
@@ -56,14 +60,24 @@ def _owned_kinds(info, made_by):
                for rule in listener.get('owned_rules') or [] if (rule.get('made_by') or 'sorrypage') == made_by)
 
 
-def recorded(info, ingress):
-    """('alb' | 'ingress' | None, why): the driver whose state is on the site."""
-    if _owned_kinds(info, 'sorrypage') & set(SWITCHED):
-        return 'alb', 'switched on by the ALB driver (rules tagged sorrypage:* on the ALB)'
+def ingress_record(ingress):
+    """Where our record in the Ingress holds a maintenance (on or bypass only), or '' when none (or not read)."""
     ingress = ingress or {}
-    if ingress.get('readable') and ingress.get('maintenance') in ('on', 'bypass_only'):
-        where = ingress.get('our_ingress') or ', '.join(sorted(k for k, v in (ingress.get('record') or {}).items() if v))
-        return 'ingress', 'switched on through the Ingress (our record on %s)' % (where or '?')
+    if not ingress.get('readable') or ingress.get('maintenance') not in ('on', 'bypass_only'):
+        return ''
+    return ingress.get('our_ingress') or ', '.join(sorted(k for k, v in (ingress.get('record') or {}).items() if v)) or '?'
+
+
+def recorded(info, ingress):
+    """('alb' | 'ingress' | None, why): the driver whose state is on the site. Rules of ours on the ALB win (the
+    ALB driver's ``off`` also takes an edit of ours out of the Ingress before it resumes the controller)."""
+    where = ingress_record(ingress)
+    if _owned_kinds(info, 'sorrypage') & set(SWITCHED):
+        also = ('; our edit is also in the Ingress (%s): the ALB driver takes it out before the controller resumes'
+                % where) if where else ''
+        return 'alb', 'switched on by the ALB driver (rules tagged sorrypage:* on the ALB)' + also
+    if where:
+        return 'ingress', 'switched on through the Ingress (our record on %s)' % where
     return None, ''
 
 
@@ -98,7 +112,7 @@ def _why_not_ingress(info, lbc, ingress, ingresses, ingress_problem=''):
                                                                            lbc.get('replicas'))
     ingress = ingress or {}
     if not ingress.get('readable'):
-        return 'the Ingresses could not be read: %s' % (ingress.get('error') or 'not looked at')
+        return '%s: %s' % (INGRESS_UNREADABLE, ingress.get('error') or 'not looked at')
     if ingress_problem:
         return 'the Ingress driver cannot take these inputs: %s' % ingress_problem
     return ''
@@ -114,8 +128,10 @@ def resolve(mode, info, lbc=None, ingress=None, step='on', ingresses=None, ingre
     ``on`` / ``prepare`` ('' when it can: _ingress_inputs.ingress_problem).
 
     Returns ``mode`` with ``driver``, ``reason``, ``resolved`` True,
-    ``recorded`` (the driver whose state is on the site, or None), ``stack``
-    and ``ingresses`` (what the Ingress driver edits). Raises ValueError,
+    ``recorded`` (the driver whose state is on the site, or None),
+    ``ingress_record`` (where our record in the Ingress holds a maintenance,
+    '' when none: the ALB driver's ``off`` takes it out), ``stack`` and
+    ``ingresses`` (what the Ingress driver edits). Raises ValueError,
     before any change, when ``sorry_driver=ingress`` cannot switch this site
     on, or when it would switch on a site the ALB driver holds.
     """
@@ -125,9 +141,15 @@ def resolve(mode, info, lbc=None, ingress=None, step='on', ingresses=None, ingre
     out = dict(mode, resolved=True, stack=stack_of(info, ingresses), ingresses=list(ingresses or []))
     if mode.get('resolved'):
         out.setdefault('recorded', None)
+        out.setdefault('ingress_record', '')
         return out
     held, held_why = recorded(info, ingress)
     out['recorded'] = held
+    out['ingress_record'] = ingress_record(ingress)
+    unseen = ''
+    if ((info or {}).get('load_balancer') or {}).get('controller_managed') and not (ingress or {}).get('readable'):
+        unseen = (' (the Ingress could not be read, so a maintenance switched on through it is not seen: %s)'
+                  % ((ingress or {}).get('error') or 'not read'))
     requested = mode.get('requested') or mode.get('driver')
     if held and step != 'on':
         out.update(driver=held, reason=held_why + ('' if requested in (held, 'auto') else ', whatever sorry_driver=%s says' % requested))
@@ -146,6 +168,8 @@ def resolve(mode, info, lbc=None, ingress=None, step='on', ingresses=None, ingre
         out.update(driver='ingress', reason='sorry_driver=ingress' + (' (%s)' % why_not if why_not else ''))
         return out
     if why_not:
+        if step != 'on' and not why_not.startswith(INGRESS_UNREADABLE):
+            why_not += unseen
         out.update(driver='alb', reason='auto: ' + why_not)
         return out
     lbc = lbc or {}

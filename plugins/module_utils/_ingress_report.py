@@ -70,19 +70,23 @@ def load_balancer_lines(ingresses):
     return lines
 
 
-def failure(failed, task, events=None, ingresses=None, mode=None, timeout=None):
-    """{lines, next, reason}: why the Ingress change did not reach the ALB, what to run next, the fallback's reason.
+def failure(failed, task, events=None, ingresses=None, mode=None, timeout=None, action='', site=None, deployment=None):
+    """{lines, next, kept, reason}: why the Ingress change did not reach the ALB, what to run next, what to say when a
+    maintenance already on is left as it is, and the fallback's reason.
 
-    ``failed``: ansible_failed_result; ``task``: ansible_failed_task.name;
-    ``events`` / ``ingresses``: k8s_info results (Events, the Ingresses).
+    ``failed``: ansible_failed_result; ``task`` / ``action``: the name and the
+    module of ansible_failed_task; ``events`` / ``ingresses``: k8s_info
+    results (Events, the Ingresses); ``deployment``: the controller's
+    ``namespace/name``.
     """
     failed = failed if isinstance(failed, dict) else {}
     message = (failed.get('msg') or '').strip() or 'no message'
-    waited = 'alb_sorry_wait' in (task or '') or 'Wait until' in (task or '')
+    waited = (action or '').endswith('alb_sorry_wait')
+    within = timeout if timeout is not None else '?'
     if waited:
         head = ('The AWS Load Balancer Controller did not put the change on the ALB within %ss (crash-looping, webhook '
-                'errors, the Ingress rejected?): %s' % (timeout if timeout is not None else '?', message))
-        short = 'the controller did not put the Ingress change on the ALB within %ss' % (timeout if timeout is not None else '?')
+                'errors, the Ingress rejected?): %s' % (within, message))
+        short = 'the controller did not put the Ingress change on the ALB within %ss' % within
     else:
         head = 'The Ingress could not be changed (%s): %s' % (task or '?', message)
         short = 'the Ingress could not be changed'
@@ -92,9 +96,11 @@ def failure(failed, task, events=None, ingresses=None, mode=None, timeout=None):
         lines.append("The Ingress's newest events:")
         lines.extend(more)
     lines.extend(load_balancer_lines(ingresses))
-    mode = mode or {}
-    next_step = ('Next: fix the controller (kubectl -n kube-system logs deploy/aws-load-balancer-controller) and run `on` '
-                 'again, or switch on the ALB itself with the controller paused: ansible-playbook maintenance_on.yml '
-                 '-e sorry_driver=alb (sorry_driver=auto falls back to it by itself).')
-    return dict(lines=lines, next=next_step, reason='auto: fell back from the Ingress driver: %s' % short,
-                requested=mode.get('requested'))
+    namespace, _sep, name = (deployment or 'kube-system/aws-load-balancer-controller').partition('/')
+    limit = ' -l %s' % site if site else ''
+    next_step = ('Next: fix the controller (kubectl -n %s logs deploy/%s) and run `on` again, or switch on the ALB itself '
+                 'with the controller paused: ansible-playbook playbooks/maintenance_on.yml%s -e sorry_driver=alb '
+                 '(sorry_driver=auto falls back to it by itself).' % (namespace, name, limit))
+    kept = ('The maintenance that was already on through the Ingress is left as it is (nothing taken back, no other '
+            'driver): the public gets what `status` shows. Once the controller acts, run `on` again%s.' % (' (-l %s)' % site if site else ''))
+    return dict(lines=lines, next=next_step, kept=kept, reason='auto: fell back from the Ingress driver: %s' % short)

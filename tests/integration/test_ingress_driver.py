@@ -263,6 +263,30 @@ def test_in_an_ingress_group_our_own_ingress_comes_and_goes_and_the_users_are_un
     assert settled(box) == before_listeners
 
 
+def test_a_rerun_of_on_that_the_controller_does_not_act_on_leaves_the_maintenance_on(tmp_path, sandbox):
+    box = sandbox
+    book = Book(tmp_path, box, sorry_ingress_timeout=3)
+    assert_ok(book.run('on'))
+    host = box.sites[0]['hosts'][0]
+    for reconciler in box.reconcilers:
+        reconciler.stop_acting()
+    res = book.run('on', extra_vars={'sorry_reason': 'Taking longer than planned'})
+    assert res.rc != 0
+    text = failure(res)
+    assert 'The maintenance that was already on through the Ingress is left as it is' in text, text
+    assert BYPASS_HEADER['value'] not in res.stdout
+    assert controller_replicas(box) == 2                             # no fallback, no pause
+    annotations, _spec = ingresses(box)['main']
+    assert RECORD in annotations                                     # nothing taken back
+    for reconciler in box.reconcilers:
+        reconciler.resume_acting()
+    box.reconciler.wait_for_pass()
+    assert visitor(box, host, PUBLIC_IP).status == 503 and visitor(box, host, OFFICE_IP).status == 200
+    assert_ok(book.run('on', extra_vars={'sorry_reason': 'Taking longer than planned'}))
+    assert_ok(book.run('off'))
+    assert visitor(box, host, PUBLIC_IP).status == 200
+
+
 # ---------------------------------------------------------------- a release playbook in Ingress mode
 def test_the_release_example_in_ingress_mode_keeps_the_page_on_when_a_step_fails(tmp_path, sandbox):
     box = sandbox
@@ -384,6 +408,7 @@ def test_a_controller_that_does_not_act_falls_back_to_the_alb_driver_under_auto(
     assert_ok(res)
     text = messages(res, 'Say why the Ingress change did not reach the ALB')
     assert 'did not put the change on the ALB within 3s' in text, text
+    assert BYPASS_HEADER['value'] not in res.stdout
     assert 'driver: alb (auto: fell back from the Ingress driver' in summary(res)
     # the ALB driver: our rules on the ALB, the controller paused, our edit out of the Ingress
     assert controller_replicas(box) == 0
@@ -411,6 +436,7 @@ def test_under_sorry_driver_ingress_a_controller_that_does_not_act_fails_with_th
     text = failure(res)
     assert 'did not put the change on the ALB within 3s' in text and '-e sorry_driver=alb' in text, text
     assert 'Sorry page through shop/main: off (wrote shop/main)' in text, text
+    assert BYPASS_HEADER['value'] not in res.stdout
     assert ingresses(box) == before_ingresses          # our edit is taken back out
     assert listeners(box) == before_listeners           # nothing reached the ALB
     assert controller_replicas(box) == 2

@@ -152,3 +152,35 @@ def test_inputs_the_ingress_cannot_take_choose_the_alb_under_auto_and_fail_under
     # off and status do not switch on: the inputs of `on` do not matter
     out = _driver.resolve(_driver.choose('auto'), info(), RUNNING, READABLE, 'status', ingress_problem=problem)
     assert out['driver'] == 'ingress'
+
+
+def test_an_ingress_edit_beside_alb_rules_is_said_and_flagged_for_the_alb_off():
+    out = resolve(site=info(owned=[ALB_RULE]), ingress=RECORDED, step='off')
+    assert out['driver'] == 'alb' and out['ingress_record'] == 'shop/web'
+    assert out['reason'] == ('switched on by the ALB driver (rules tagged sorrypage:* on the ALB); our edit is also in the '
+                             'Ingress (shop/web): the ALB driver takes it out before the controller resumes')
+    assert resolve(site=info(owned=[ALB_RULE]), step='off')['ingress_record'] == ''
+    assert _driver.resolve(_driver.choose('alb'), info(), None, None, 'off')['ingress_record'] == ''
+
+
+def test_an_unreadable_ingress_is_said_when_switching_off_or_showing():
+    unknown = {'action': 'unknown', 'warnings': ['API down']}
+    out = resolve(controller=unknown, ingress={'readable': False, 'error': 'connection refused'}, step='status')
+    assert out['driver'] == 'alb' and out['reason'] == (
+        'auto: the controller could not be read: API down (the Ingress could not be read, so a maintenance switched on '
+        'through it is not seen: connection refused)')
+    # the controller readable, the Ingress not: said once
+    out = resolve(ingress={'readable': False, 'error': 'Forbidden'}, step='off')
+    assert out['reason'] == 'auto: the Ingresses could not be read: Forbidden'
+    # switching on: nothing of a maintenance to miss
+    out = resolve(controller=unknown, ingress={'readable': False, 'error': 'x'}, step='on')
+    assert out['reason'] == 'auto: the controller could not be read: API down'
+    # the controller unreadable, the Ingress read: a record is still seen
+    out = resolve(controller=unknown, ingress=RECORDED, step='off')
+    assert out['driver'] == 'ingress' and out['recorded'] == 'ingress'
+
+
+def test_sorry_driver_ingress_in_an_outage_is_a_contradiction():
+    with pytest.raises(ValueError) as exc:
+        _driver.choose('ingress', 'true')
+    assert str(exc.value).startswith('sorry_driver=ingress and sorry_eks_outage=true contradict each other')
