@@ -189,6 +189,18 @@ def plan_absent(spec, listener):
     return plan
 
 
+def plan_delete(spec, listener, arns):
+    """A plan that only deletes the rules ``arns`` still on ``listener``, rules this collection does not own
+    (the controller's, recognised by their page marker): nothing moves, nothing is put back."""
+    plan = _empty(spec)
+    wanted = set(arns or [])
+    gone = [r for r in listener['rules'] if r['arn'] in wanted]
+    plan['before'] = [_public(r) for r in gone]
+    plan['deletes'] = [r['arn'] for r in gone]
+    plan['changed'] = bool(plan['deletes'])
+    return plan
+
+
 def warnings_and_notes(plan, check_mode):
     """(warnings, notes) to report for a plan. In check mode nothing moves, so making room is a
     prediction (a note in the result), not a warning; a real run warns as it always did."""

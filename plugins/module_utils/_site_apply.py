@@ -150,7 +150,9 @@ class SiteRun:
         state = dict(arn=listener['arn'], port=listener['port'], protocol=listener['protocol'], rules=fresh['rules'],
                      default_actions=fresh['default_actions'])
         left = [entry for entry in self.entries if entry['index'] not in done]
-        steps, final, errors = _site_plan.plan_listener(state, left, self.state, self.make_room)
+        # The controller's rules as recognised on the first read: a bypass is known by the sorry rule behind it.
+        steps, final, errors = _site_plan.plan_listener(state, left, self.state, self.make_room,
+                                                        listener.get('controller_rules') or [])
         if errors:
             raise _plan.PlanError('; '.join(errors))
         listener['steps'] = [step for step in listener['steps'] if step['index'] in done] + steps
@@ -212,19 +214,22 @@ def listener_result(listener):
         plan = step['plan']
         moves = _swap(plan['moved_rules'], created)
         moved.extend(moves)
+        if step.get('controller'):
+            continue
         sets.append(dict(kind=step['kind'], name=step['name'], changed=plan['changed'],
                          rules=final_rules(listener, (step['kind'], step['name'])), moved_rules=moves,
                          target_group_source=plan['target_group_source'], drift=plan['drift']))
     return dict(arn=listener['arn'], port=listener['port'], protocol=listener['protocol'],
-                changed=any(s['changed'] for s in sets), rules=final_rules(listener), rule_sets=sets,
-                moved_rules=moved)
+                changed=any(step['plan']['changed'] for step in listener['steps']), rules=final_rules(listener),
+                rule_sets=sets, moved_rules=moved, controller_rules_deleted=_site_plan.controller_deleted(listener))
 
 
 def listener_diff(listener):
-    """Before and after of the owned rules of the sets in this run (header values masked)."""
+    """Before and after of the owned rules of the sets in this run, and of the controller's rules it deletes
+    (header values masked)."""
     before = []
     for step in listener['steps']:
         before.extend(step['plan']['before'])
-    keys = set((step['kind'], step['name']) for step in listener['steps'])
+    keys = set((step['kind'], step['name']) for step in listener['steps'] if not step.get('controller'))
     after = [rule for key in sorted(keys) for rule in final_rules(listener, key)]
     return sorted(before, key=lambda rule: rule['priority']), sorted(after, key=lambda rule: rule['priority'])

@@ -12,6 +12,11 @@ Sets are planned in the order they will be written, by phase: on the way in
 bypass (and passthrough) sets first on every listener, then sorry and
 preview sets; on the way out the reverse. The caller's order is kept within
 a phase.
+
+With state absent and page markers, the rules the AWS Load Balancer
+Controller made from the Ingress driver's edit (``_info.controller_rules``:
+kinds sorry and bypass, never preview) are deleted too, each kind first in
+its phase: the controller's sorry rules with ours, before any bypass rule.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +25,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _info
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules
 from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
@@ -34,6 +40,50 @@ _PHASES = {'present': {'bypass': 0, 'sorry': 1, 'preview': 1},
 def phase_of(kind, state):
     """0 for the sets written first, 1 for the ones after (bypass before sorry on the way in)."""
     return _PHASES[state][kind]
+
+
+# Entries that delete the controller's rules come first in their phase (build_specs sorts by phase, then index).
+CONTROLLER_INDEX = {'sorry': -2, 'bypass': -1}
+CONTROLLER_KINDS = ('sorry', 'bypass')
+
+
+def controller_entries(markers):
+    """The entries that delete the rules the controller made from the Ingress edit (state absent): one per kind,
+    sorry in the first phase, bypass in the second. [] when no marker is given (empty ones ignored)."""
+    markers = [marker for marker in markers or [] if marker]
+    if not markers:
+        return []
+    return [dict(index=CONTROLLER_INDEX[kind], phase=phase_of(kind, 'absent'), controller=kind, markers=markers,
+                 spec=dict(kind=kind, name='controller'), info_tags={}) for kind in CONTROLLER_KINDS]
+
+
+def with_controller(entries, markers):
+    """``entries`` (from build_specs, state absent) and the controller's (``controller_entries``) in write order."""
+    return sorted(list(entries) + controller_entries(markers), key=lambda entry: (entry['phase'], entry['index']))
+
+
+def recognise(listener, entries):
+    """[(rule, kind, marker)] the controller made from the Ingress edit on ``listener`` as read, kinds sorry and
+    bypass only (a preview stays), when ``entries`` hold the controller's; else [].
+
+    Read once, before any write: a bypass is known by the sorry rule behind it, which the first phase deletes."""
+    markers = next((entry['markers'] for entry in entries if entry.get('controller')), None)
+    if not markers:
+        return []
+    _owned, foreign = _plan.classify(listener['rules'])
+    return [(rule, kind, marker) for rule, kind, marker in _info.controller_rules(foreign, markers)
+            if kind in CONTROLLER_KINDS]
+
+
+def _controller_step(entry, current, recognised):
+    mine = [(rule, marker) for rule, kind, marker in recognised if kind == entry['controller']]
+    plan = _plan.plan_delete(entry['spec'], current, [rule['arn'] for rule, _marker in mine])
+    gone = set(plan['deletes'])
+    # Reported as alb_sorry_info reports them (made_by controller, header values masked).
+    plan['controller_deleted'] = [_info._controller_rule(rule, entry['controller'], marker)  # pylint: disable=protected-access
+                                  for rule, marker in mine if rule['arn'] in gone]
+    return dict(index=entry['index'], phase=entry['phase'], kind=entry['controller'], name=entry['spec']['name'],
+                plan=plan, controller=True)
 
 
 def set_label(index, rule_set):
@@ -145,16 +195,28 @@ def advance(listener, plan):
     return after
 
 
-def plan_listener(listener, entries, state, make_room=False):
+def plan_listener(listener, entries, state, make_room=False, recognised=None):
     """Plans every entry on one listener, chained: (steps, final state, errors).
 
-    steps: [{index, phase, kind, name, plan}] in write order.
+    steps: [{index, phase, kind, name, plan}] in write order; the steps that
+    delete the controller's rules also have ``controller: True`` and their
+    plan ``controller_deleted`` (the rules, in alb_sorry_info's shape).
+    recognised: the controller's rules (``recognise``) when ``listener`` is a
+    later read than the one they were recognised on; by default recognised
+    on ``listener``.
     """
     steps = []
     errors = []
     current = listener
+    if recognised is None:
+        recognised = recognise(listener, entries)
     for entry in entries:
         spec = entry['spec']
+        if entry.get('controller'):
+            step = _controller_step(entry, current, recognised)
+            steps.append(step)
+            current = advance(current, step['plan'])
+            continue
         try:
             if state == 'present':
                 plan = _plan.plan_present(spec, current, make_room=make_room, info_tags=entry['info_tags'])
@@ -192,14 +254,16 @@ def needs_quota_read(rules_now, added):
 def plan_site(listeners, entries, state, make_room=False):
     """Plans every entry on every listener: {listeners: [{..., steps, final}], errors}.
 
-    listeners: [{arn, port, protocol, rules, default_actions}] as read.
+    listeners: [{arn, port, protocol, rules, default_actions}] as read;
+    each planned listener keeps ``controller_rules`` (``recognise``) for a replan.
     """
     planned = []
     errors = []
     for listener in listeners:
-        steps, final, listener_errors = plan_listener(listener, entries, state, make_room)
+        recognised = recognise(listener, entries)
+        steps, final, listener_errors = plan_listener(listener, entries, state, make_room, recognised)
         errors.extend(listener_errors)
-        planned.append(dict(listener, steps=steps, final=final))
+        planned.append(dict(listener, steps=steps, final=final, controller_rules=recognised))
     return dict(listeners=planned, errors=errors)
 
 
@@ -252,6 +316,28 @@ def fold_auto_mirror(planned):
                 where.append('%s:%s' % (listener.get('protocol') or '-', listener['port']))
     return ["bypass '%s' keeps the application's own routing (mirror auto) on %s: %s" % (name, ', '.join(where), '; '.join(reasons))
             for name, (reasons, where) in sorted(found.items())]
+
+
+def controller_deleted(listener):
+    """The controller's rules the steps of one planned listener delete, by priority (alb_sorry_info's shape)."""
+    rules = [rule for step in listener['steps'] if step.get('controller') for rule in step['plan']['controller_deleted']]
+    return sorted(rules, key=lambda rule: rule['priority'])
+
+
+def fold_controller(planned, check_mode):
+    """The note on the controller's rules deleted (would be, in check mode), with the listeners; None when none."""
+    count = 0
+    where = []
+    for listener in planned:
+        deleted = len(controller_deleted(listener))
+        if deleted:
+            count += deleted
+            where.append('%s:%s' % (listener.get('protocol') or '-', listener['port']))
+    if not count:
+        return None
+    return ('%s %d rule%s the controller made from the Ingress on %s (it is paused: the Ingress change could not '
+            'reach the ALB)' % ('would delete' if check_mode else 'deleted', count, '' if count == 1 else 's',
+                                ', '.join(where)))
 
 
 def fold_drift(planned):

@@ -162,13 +162,30 @@ options:
     description: Listeners written at the same time, so ELBv2 calls in flight at most (1 to 20).
     type: int
     default: 4
+  markers:
+    description:
+      - Build markers of the Sorry pages (as given to M(sorrypage.aws.alb_sorry_info)), only with O(state=absent).
+      - With them, the rules the AWS Load Balancer Controller made from the Ingress driver's edit are deleted too,
+        in the same run, as M(sorrypage.aws.alb_sorry_info) recognises them; a fixed response whose body holds a
+        marker and takes every path of its hosts (sorry), and the forwards with a source-ip or http-header
+        condition in front of one (bypass). Every sorry rule (the controller's and ours) leaves every listener
+        before any bypass rule.
+      - For V(off) while the controller is paused (another site holds the pause), when the Ingress change cannot
+        reach the ALB. A marker page on a path of its own (preview) and the controller's other rules stay; nothing
+        of the controller's is moved.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
     description: Predicts the rules of every listener, their priorities and the rules that would move; writes nothing.
   diff_mode:
     support: full
-    description: Shows the owned rules of the sets, per listener, before and after (header values masked).
+    description:
+      - Shows the owned rules of the sets, per listener, before and after, and the controller's rules O(markers)
+        deletes (header values masked).
 notes:
   - The AWS Load Balancer Controller deletes rules it did not create on every reconcile; rules put on a listener it
     manages last only while it is stopped.
@@ -212,6 +229,12 @@ EXAMPLES = r"""
   sorrypage.aws.alb_sorry_site:
     load_balancer_name: k8s-shop-main-1234567890
     state: absent
+
+- name: Maintenance off while another site holds the controller pause, the Ingress edit's rules deleted too
+  sorrypage.aws.alb_sorry_site:
+    load_balancer_name: k8s-shop-main-1234567890
+    state: absent
+    markers: ["{{ pages.shop.marker }}"]
 """
 
 RETURN = r"""
@@ -272,6 +295,16 @@ listeners:
       description: Every priority changed on the listener (arn, from, to).
       type: list
       elements: dict
+    controller_rules_deleted:
+      description:
+        - The rules the controller made from the Ingress that O(markers) deleted (would delete, in check mode) on the
+          listener, by priority, in the shape of M(sorrypage.aws.alb_sorry_info)'s C(owned_rules) (C(arn),
+          C(priority), C(kind) V(sorry) or V(bypass), C(name) such as C(ingress-shop.example.com),
+          C(made_by=controller), C(conditions) with http-header values masked, C(action), C(tags)). Empty without
+          O(markers).
+      type: list
+      elements: dict
+      version_added: 0.3.0
 skipped_listeners:
   description: Ports of the listeners not worked on (not in O(listener_ports), or redirect only).
   returned: always
@@ -290,6 +323,8 @@ notes:
     - In check mode, what would happen that is a warning in a real run (making room).
     - A bypass set with O(rule_sets[].mirror=auto) that mirrors the application's routing, with the listeners and why
       (for example C(the listener routes to 3 target groups)).
+    - With O(markers), how many rules the controller made from the Ingress were deleted (would be, in check mode),
+      and on which listeners.
   returned: always
   type: list
   elements: str
@@ -420,7 +455,8 @@ def _result(module, site, planned, check_mode, make_room):
         skipped_listeners=site['skipped'],
         rules_added=added,
         rules_total=site['rules_now'] + added,
-        notes=([room] if room and check_mode else []) + _site_plan.fold_auto_mirror(planned),
+        notes=([room] if room and check_mode else []) + _site_plan.fold_auto_mirror(planned)
+        + [line for line in [_site_plan.fold_controller(planned, check_mode)] if line],
         make_room=make_room,
         site=site_summary(site, planned),
     )
@@ -474,6 +510,7 @@ def main():
         tags=dict(type='dict', default={}),
         keep_tags=dict(type='list', elements='str', default=[], no_log=False),
         parallel_calls=dict(type='int', default=4),
+        markers=dict(type='list', elements='str', default=[], no_log=False),
     )
     module = SorryAWSModule(
         argument_spec=argument_spec,
@@ -488,6 +525,9 @@ def main():
         errors.append('parallel_calls must be between 1 and %d, got %d' % (MAX_PARALLEL_CALLS, params['parallel_calls']))
     if state == 'present' and not params['rule_sets']:
         errors.append('rule_sets is required with state=present')
+    if state == 'present' and params['markers']:
+        errors.append('markers is only used with state=absent (it deletes the rules the controller made from the '
+                      'Ingress); remove markers or set state=absent')
     if _make_room(params['make_room'], {}) is None:
         errors.append("make_room must be auto, true or false, got '%s'" % params['make_room'])
     entries, set_errors, warnings = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'],
@@ -507,6 +547,8 @@ def main():
     make_room = _make_room(params['make_room'], site['balancer_tags'])
     if state == 'absent' and not params['rule_sets']:
         entries = _absent_entries(site)
+    if state == 'absent':
+        entries = _site_plan.with_controller(entries, params['markers'])
     kept = _kept_tags(site, params['keep_tags']) if state == 'present' else {}
     if any(params['tags'].get(key) != value for key, value in kept.items()):
         entries = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'], params['allow_any_source'],

@@ -297,3 +297,82 @@ def test_dual_stack_without_an_ipv6_bypass_range_warns(moto, counter):
     args['rule_sets'][1]['source_ips'] = ['203.0.113.0/24', '2001:db8::/32']
     applied = ok(run(counter.url, args, check=True))
     assert not any('dual-stack' in w for w in applied.get('warnings', []))
+
+
+@pytest.mark.sandbox_only
+def test_off_with_markers_also_deletes_the_rules_the_controller_made_from_the_ingress(moto, counter, site):
+    """Off while another site holds the controller pause: the Ingress change cannot reach the ALB, so the rules the
+    controller made from the Ingress edit (443) go with ours (80); its preview and the application's rules stay."""
+    elbv2 = moto.client('elbv2')
+    listener, shop = site['listeners'][443], site['hosts'][0]
+    marker = '5e0c2f9a7d'
+    body = u'<!doctype html><title>Maintenance</title><p>\u30e1\u30f3\u30c6\u30ca\u30f3\u30b9</p><!--%s-->' % marker
+    original = snapshot(elbv2, site)
+    ok(run(counter.url, site_args(site, listener_ports=[80])))
+    # The controller renumbers from 1: the application's rules come after the ones from the Ingress edit.
+    seeded = [r for r in elbv2.describe_rules(ListenerArn=listener)['Rules'] if not r['IsDefault']]
+    elbv2.set_rule_priorities(RulePriorities=[{'RuleArn': r['RuleArn'], 'Priority': 10 + int(r['Priority'])}
+                                              for r in seeded])
+
+    def controller_rule(priority, conditions, actions, path='/*'):
+        tags = [{'Key': 'elbv2.k8s.aws/cluster', 'Value': 'sandbox'},
+                {'Key': 'ingress.k8s.aws/stack', 'Value': site['stack']},
+                {'Key': 'ingress.k8s.aws/resource', 'Value': '443:%d' % priority}]
+        host = {'Field': 'host-header', 'HostHeaderConfig': {'Values': [shop]}}
+        paths = {'Field': 'path-pattern', 'PathPatternConfig': {'Values': [path]}}
+        return elbv2.create_rule(ListenerArn=listener, Priority=priority, Conditions=[host, paths] + conditions,
+                                 Actions=actions, Tags=tags)['Rules'][0]['RuleArn']
+
+    forward = [{'Type': 'forward', 'TargetGroupArn': site['target_groups']['shop-web']}]
+    office = controller_rule(1, [{'Field': 'source-ip', 'SourceIpConfig': {'Values': ['10.0.0.0/8']}}], forward)
+    header = controller_rule(2, [{'Field': 'http-header', 'HttpHeaderConfig': {
+        'HttpHeaderName': 'X-Sorry-Bypass', 'Values': [SECRET]}}], forward)
+    sorry = controller_rule(3, [], [{'Type': 'fixed-response', 'FixedResponseConfig': {
+        'StatusCode': '503', 'ContentType': 'text/html', 'MessageBody': body}}])
+    preview = controller_rule(4, [], [{'Type': 'fixed-response', 'FixedResponseConfig': {
+        'StatusCode': '200', 'ContentType': 'text/html', 'MessageBody': body}}], path='/__sorry-preview')
+    on_443 = snapshot(elbv2, site)[443]
+    off = dict(load_balancer_name=site['load_balancer_name'], state='absent', markers=[marker])
+
+    counter.reset()
+    refused = run(counter.url, site_args(site, markers=[marker]))
+    assert refused['failed'] is True
+    assert 'markers is only used with state=absent' in refused['msg']
+    assert dict(counter.snapshot()) == {}, 'refused before any call'
+
+    counter.reset()
+    predicted = ok(run(counter.url, off, check=True, diff=True))
+    assert split(counter.snapshot())[1] == {}, 'check mode wrote'
+    assert predicted['changed'] is True
+    assert snapshot(elbv2, site)[443] == on_443
+    expected_note = ('%s 3 rules the controller made from the Ingress on HTTPS:443 (it is paused: the Ingress change '
+                     'could not reach the ALB)')
+    assert expected_note % 'would delete' in predicted['notes']
+    assert [r['arn'] for r in predicted['diff']['before']['443']] == [office, header, sorry]
+    assert predicted['diff']['after']['443'] == []
+
+    counter.reset()
+    applied = ok(run(counter.url, off, diff=True))
+    reads, writes = split(counter.snapshot())
+    report('absent with markers, 2 listeners', counter.snapshot())
+    # 80: our 5 rules and the shift undone; 443: the controller's office, header and sorry rules, nothing moved.
+    assert writes == {'DeleteRule': 8, 'SetRulePriorities': 1, 'RemoveTags': 1}
+    assert expected_note % 'deleted' in applied['notes']
+    https = [l for l in applied['listeners'] if l['port'] == 443][0]
+    assert [(r['arn'], r['priority'], r['kind'], r['name']) for r in https['controller_rules_deleted']] == [
+        (office, 1, 'bypass', 'ingress-' + shop), (header, 2, 'bypass', 'ingress-' + shop),
+        (sorry, 3, 'sorry', 'ingress-' + shop)]
+    assert SECRET not in json.dumps(applied) and SECRET not in json.dumps(predicted)
+    after = snapshot(elbv2, site)
+    assert after[80] == original[80], 'our rules off and the moved rules back, as without markers'
+    gone = set([office, header, sorry])
+    assert after[443] == [rule for rule in on_443 if rule[1] not in gone]
+    assert preview in [rule[1] for rule in after[443]]
+    assert applied['site']['in_maintenance'] is False
+
+    counter.reset()
+    again = ok(run(counter.url, off))
+    assert again['changed'] is False
+    assert split(counter.snapshot())[1] == {}, 'a rerun wrote'
+    assert all(l['controller_rules_deleted'] == [] for l in again['listeners'])
+    assert not [n for n in again['notes'] if 'controller made' in n]

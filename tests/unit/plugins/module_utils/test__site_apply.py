@@ -19,6 +19,9 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
 
 from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import controller_listener
 from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import entries_for
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import ingress_site_with_ours
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import MARKER
+from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import SECRET
 from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import placeholder_site
 from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__site_plan import rule_sets
 
@@ -211,3 +214,46 @@ def test_a_rule_deleted_between_the_reads_of_the_site_is_read_again(monkeypatch)
     site = A.read_site(None, name='shop')
     assert reads == ['rules', 'tags', 'rules', 'tags']
     assert [rule['arn'] for rule in site['listeners'][0]['rules']] == ['r1'] and site['rules_now'] == 1
+
+
+class DeleteRecorder(FakeElbv2):
+    """FakeElbv2 that also records the ARN of every deleted rule, in call order."""
+
+    def __init__(self, listeners, **kwargs):
+        FakeElbv2.__init__(self, listeners, **kwargs)
+        self.deleted = []
+
+    def delete_rule(self, aws_retry, RuleArn):  # pylint: disable=invalid-name
+        with self._lock:
+            self.deleted.append(RuleArn)
+        FakeElbv2.delete_rule(self, aws_retry, RuleArn)
+
+
+def test_off_with_markers_deletes_every_sorry_rule_of_every_listener_before_any_bypass_and_reports_them():
+    site = ingress_site_with_ours()
+    kinds = dict((r['arn'], r['tags'].get(_tags.KIND)) for l in site for r in l['rules'])
+    kinds.update(('ing%d-%s' % (port, what), kind) for port in (443, 80)
+                 for what, kind in (('sorry', 'sorry'), ('office', 'bypass'), ('header', 'bypass')))
+    fake = DeleteRecorder(site, delay=0.002)
+    entries = S.with_controller(entries_for(rule_sets(), 'absent'), [MARKER])
+    planned = S.plan_site(site, entries, 'absent')['listeners']
+    A.SiteRun(fake, entries, 'absent', parallel=2).run(planned)
+    order = [kinds[arn] for arn in fake.deleted]
+    assert len(order) == 2 * (5 + 3)
+    assert order.index('bypass') == order.count('sorry'), order
+    for listener in planned:
+        port = listener['port']
+        assert [r['arn'] for r in fake.listener(listener['arn'], port)['rules']] == [
+            'ing%d-preview' % port, 'lbc%d-1' % port, 'lbc%d-2' % port, 'lbc%d-3' % port]
+        result = A.listener_result(listener)
+        assert result['changed'] is True
+        assert [(s['kind'], s['name']) for s in result['rule_sets']] == [
+            ('sorry', 'shop'), ('sorry', 'all'), ('bypass', 'passthrough'), ('bypass', 'office')]
+        assert [(r['priority'], r['kind'], r['name']) for r in result['controller_rules_deleted']] == [
+            (10, 'bypass', 'ingress-shop.test'), (11, 'bypass', 'ingress-shop.test'), (12, 'sorry', 'ingress-shop.test')]
+        assert result['controller_rules_deleted'][1]['conditions'][2]['http_header_config']['values'] == ['********']
+        before, after = A.listener_diff(listener)
+        assert ['ing%d-office' % port, 'ing%d-header' % port, 'ing%d-sorry' % port] == [
+            r['arn'] for r in before if r['arn'].startswith('ing')]
+        assert after == []
+        assert SECRET not in repr((result, before))

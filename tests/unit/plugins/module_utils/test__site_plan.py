@@ -213,3 +213,129 @@ def test_auto_mirror_is_said_once_per_set_with_its_listeners_and_reasons():
         "bypass 'bypass' keeps the application's own routing (mirror auto) on HTTP:80, HTTPS:443: the listener routes to 3 "
         "target groups"]
     assert S.fold_auto_mirror(planned[2:]) == []
+
+
+# ---------------------------------------------------------------- off with markers: the controller's rules from the Ingress edit
+
+MARKER = '5e0c2f9a7d'
+PAGE = '<p>down</p><!--%s-->' % MARKER
+
+
+def ingress_listener(port=443):
+    """The controller's rules from the Ingress edit (office CIDR and header bypass, the marker page for shop.test,
+    an always-on preview) at 10..13, the application's rules at 20..22, and nothing of ours yet."""
+    listener = controller_listener(port)
+    listener['rules'] = [dict(r, priority=r['priority'] + 19) for r in listener['rules']]
+    lbc = {'ingress.k8s.aws/stack': 'shop'}
+    shop = R.host_condition(['shop.test'])
+    every_path = R.path_condition(['/*'])
+    listener['rules'] = [
+        dict(arn='ing%d-office' % port, priority=10, conditions=[shop, every_path, R.source_ip_condition(['10.0.0.0/8'])],
+             actions=[R.forward(TG_WEB)], tags=dict(lbc)),
+        dict(arn='ing%d-header' % port, priority=11, conditions=[shop, every_path, R.header_condition('X-Bypass', [SECRET])],
+             actions=[R.forward(TG_WEB)], tags=dict(lbc)),
+        dict(arn='ing%d-sorry' % port, priority=12, conditions=[shop, every_path],
+             actions=[R.fixed_response(503, 'text/html', PAGE)], tags=dict(lbc)),
+        dict(arn='ing%d-preview' % port, priority=13, conditions=[shop, R.path_condition(['/__sorry-preview'])],
+             actions=[R.fixed_response(200, 'text/html', PAGE)], tags=dict(lbc)),
+    ] + listener['rules']
+    return listener
+
+
+def ingress_site_with_ours():
+    """ingress_listener on 443 and 80, with our rule sets put on in front (priorities 1..9 are free)."""
+    listeners = []
+    for port in (443, 80):
+        on = S.plan_site([ingress_listener(port)], entries_for(rule_sets()), 'present')
+        assert on['errors'] == []
+        listeners.append(dict(on['listeners'][0]['final'], port=port, protocol='HTTPS'))
+    return listeners
+
+
+def delete_phases(planned):
+    """{arn: phase} of every rule deleted, and the order of the steps that delete the controller's rules."""
+    phases = {}
+    for listener in planned:
+        for step in listener['steps']:
+            for arn in step['plan']['deletes']:
+                phases[arn] = step['phase']
+    return phases
+
+
+def test_markers_delete_the_controllers_sorry_rules_in_the_first_phase_and_its_bypass_rules_in_the_second():
+    site = ingress_site_with_ours()
+    entries = S.with_controller(entries_for(rule_sets(), 'absent'), [MARKER])
+    assert [(e['spec']['kind'], e['spec']['name'], e['phase']) for e in entries] == [
+        ('sorry', 'controller', 0), ('sorry', 'shop', 0), ('sorry', 'all', 0),
+        ('bypass', 'controller', 1), ('bypass', 'passthrough', 1), ('bypass', 'office', 1)]
+    planned = S.plan_site(site, entries, 'absent')
+    assert planned['errors'] == []
+    phases = delete_phases(planned['listeners'])
+    for port in (443, 80):
+        assert phases['ing%d-sorry' % port] == 0
+        assert phases['ing%d-office' % port] == 1 and phases['ing%d-header' % port] == 1
+        assert 'ing%d-preview' % port not in phases, 'the preview is not the Sorry page being on'
+    owned_sorry = [r['arn'] for l in site for r in l['rules'] if r['tags'].get(_tags.KIND) == 'sorry']
+    owned_bypass = [r['arn'] for l in site for r in l['rules'] if r['tags'].get(_tags.KIND) == 'bypass']
+    assert set(phases[arn] for arn in owned_sorry) == {0} and set(phases[arn] for arn in owned_bypass) == {1}
+    # Only the rules named above go: the preview and the application's rules stay where they were.
+    for listener in planned['listeners']:
+        port = listener['port']
+        assert [(r['arn'], r['priority']) for r in listener['final']['rules']] == [
+            ('ing%d-preview' % port, 13), ('lbc%d-1' % port, 20), ('lbc%d-2' % port, 21), ('lbc%d-3' % port, 22)]
+        assert listener['steps'][0]['controller'] is True and listener['steps'][3]['controller'] is True
+        assert all(not s['plan']['moved_rules'] for s in listener['steps'])
+        assert [(r['arn'], r['kind'], r['name'], r['made_by']) for r in S.controller_deleted(listener)] == [
+            ('ing%d-office' % port, 'bypass', 'ingress-shop.test', 'controller'),
+            ('ing%d-header' % port, 'bypass', 'ingress-shop.test', 'controller'),
+            ('ing%d-sorry' % port, 'sorry', 'ingress-shop.test', 'controller')]
+        assert S.rules_added(listener['steps']) == -(5 + 3)
+    # Header values never shown: not in the reported rules, not in the diff's before.
+    assert SECRET not in repr([S.controller_deleted(l) for l in planned['listeners']])
+    assert SECRET not in repr([s['plan']['before'] for l in planned['listeners'] for s in l['steps']])
+    assert S.fold_controller(planned['listeners'], check_mode=True) == (
+        'would delete 6 rules the controller made from the Ingress on HTTPS:443, HTTPS:80 (it is paused: the Ingress '
+        'change could not reach the ALB)')
+    assert S.fold_controller(planned['listeners'][:1], check_mode=False) == (
+        'deleted 3 rules the controller made from the Ingress on HTTPS:443 (it is paused: the Ingress change could '
+        'not reach the ALB)')
+
+    # A rerun finds nothing (the preview is still no Sorry page) and writes nothing.
+    again = S.plan_site([dict(l['final'], port=l['port'], protocol='HTTPS') for l in planned['listeners']], entries, 'absent')
+    assert again['errors'] == []
+    assert not any(s['plan']['changed'] for l in again['listeners'] for s in l['steps'])
+    assert [l['controller_rules'] for l in again['listeners']] == [[], []]
+    assert S.fold_controller(again['listeners'], check_mode=False) is None
+
+
+def test_the_controllers_rules_alone_and_the_bypass_still_known_on_a_replan_after_the_sorry_rule_went():
+    listener = ingress_listener()
+    entries = S.with_controller(S.build_specs([dict(kind='sorry', name='sorry')], 'absent')[0], [MARKER, ''])
+    steps, final, errors = S.plan_listener(listener, entries, 'absent')
+    assert errors == []
+    assert [(s['kind'], s['plan']['deletes']) for s in steps] == [
+        ('sorry', ['ing443-sorry']), ('sorry', []), ('bypass', ['ing443-office', 'ing443-header'])]
+    assert [r['arn'] for r in final['rules']] == ['ing443-preview', 'lbc443-1', 'lbc443-2', 'lbc443-3']
+    # Read again after the first phase: the bypass rules have no sorry rule behind them any more, so they are
+    # known from the first read (as a replan passes them), and a rule gone meanwhile is not deleted twice.
+    recognised = S.recognise(listener, entries)
+    later = dict(listener, rules=[r for r in listener['rules'] if r['arn'] not in ('ing443-sorry', 'ing443-header')])
+    assert S.recognise(later, entries) == []
+    steps, _final, errors = S.plan_listener(later, [e for e in entries if e['phase'] == 1], 'absent', recognised=recognised)
+    assert errors == [] and [s['plan']['deletes'] for s in steps] == [['ing443-office']]
+
+
+def test_without_markers_off_is_exactly_as_before():
+    site = ingress_site_with_ours()
+    entries = entries_for(rule_sets(), 'absent')
+    assert S.with_controller(entries, []) == entries and S.with_controller(entries, ['']) == entries
+    before = S.plan_site(site, entries, 'absent')
+    unmatched = S.plan_site(site, S.with_controller(entries, ['not-on-any-page']), 'absent')
+    for plain, other in zip(before['listeners'], unmatched['listeners']):
+        assert [r['arn'] for r in plain['final']['rules']] == [r['arn'] for r in other['final']['rules']]
+        assert [s['plan'] for s in plain['steps']] == [s['plan'] for s in other['steps'] if not s.get('controller')]
+        assert S.controller_deleted(plain) == [] and plain['controller_rules'] == []
+        # The controller's rules are foreign rules like any other.
+        assert [r['arn'] for r in plain['final']['rules']][:4] == [
+            'ing%d-office' % plain['port'], 'ing%d-header' % plain['port'], 'ing%d-sorry' % plain['port'],
+            'ing%d-preview' % plain['port']]
