@@ -13,7 +13,11 @@ sorry_driver_for_site(mode, info, lbc=None, ingress=None, step='on', ingresses=N
        from alb_sorry_info's result, lbc_pause status's controller and ingress_sorry status's result. A site is
        switched off by the driver that switched it on.
 
-Both fail, naming the variable and the choices or why sorry_driver=ingress cannot switch the site, before any change.
+sorry_controller_cannot_act(lbc, site='')
+    -> why the controller cannot put an Ingress change on the ALB now (paused by another site, no available
+       replica), '' when it can or when it could not be read
+
+The first two fail, naming the variable and the choices or why sorry_driver=ingress cannot switch the site, before any change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,8 +30,10 @@ from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import
 
 sorry_driver = refusing(_driver.choose, 'Nothing was changed: ')
 sorry_driver_for_site = refusing(_driver.resolve)
+sorry_controller_cannot_act = refusing(_driver.controller_cannot_act)
 
 
 class FilterModule(object):
     def filters(self):
-        return {'sorry_driver': sorry_driver, 'sorry_driver_for_site': sorry_driver_for_site}
+        return {'sorry_driver': sorry_driver, 'sorry_driver_for_site': sorry_driver_for_site,
+                'sorry_controller_cannot_act': sorry_controller_cannot_act}

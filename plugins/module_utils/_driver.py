@@ -178,3 +178,17 @@ def resolve(mode, info, lbc=None, ingress=None, step='on', ingresses=None, ingre
         lbc.get('deployment') or '?', lb.get('cluster_name'), lbc.get('available_replicas'),
         ('Ingresses ' + ', '.join(ingresses)) if ingresses else 'stack ' + (out['stack'] or '?')))
     return out
+
+
+def controller_cannot_act(lbc, site=''):
+    """Why the controller cannot put an Ingress change on the ALB now ('' when it can): paused (another site holds
+    the pause in an outage) or no available replica. ``lbc``: lbc_pause status's ``controller``; unknown says ''."""
+    lbc = lbc or {}
+    if lbc.get('action') in (None, '', 'unknown', 'not_needed'):
+        return ''
+    holders = [h for h in lbc.get('holders') or [] if h != site]
+    if holders:
+        return 'the controller is paused, held by %s (EKS-outage mode)' % ', '.join(holders)
+    if not lbc.get('available_replicas'):
+        return 'the controller %s has no available replica' % (lbc.get('deployment') or '?')
+    return ''

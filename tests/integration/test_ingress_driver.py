@@ -40,8 +40,8 @@ def group_sandbox():
         yield box
 
 
-def site_vars(box, **extra):
-    site = box.sites[0]
+def site_vars(box, index=0, **extra):
+    site = box.sites[index]
     values = {
         'ansible_connection': 'local',
         'ansible_python_interpreter': sys.executable,
@@ -58,7 +58,7 @@ def site_vars(box, **extra):
         'sorry_operator': 'alice',
         'sorry_status_url': 'https://status.example.test/',
         'sorry_public_url': 'https://d111111abcdef8.cloudfront.net/sorry',
-        'sorry_verify_url': box.url_for(80) + '/',
+        'sorry_verify_url': box.url_for(80, index) + '/',
         'sorry_verify_headers': {'Host': site['hosts'][0]},
         'sorry_verify_timeout': 20,
         'sorry_verify_delay': 1,
@@ -69,10 +69,10 @@ def site_vars(box, **extra):
 
 
 class Book:
-    def __init__(self, tmp_path, box, **extra):
-        self.path = str(tmp_path / 'inventory.yml')
+    def __init__(self, tmp_path, box, index=0, **extra):
+        self.path = str(tmp_path / ('inventory-%d.yml' % index))
         with open(self.path, 'w', encoding='utf-8') as handle:
-            yaml.safe_dump({'sorry_sites': {'hosts': {'shop': site_vars(box, **extra)}}}, handle)
+            yaml.safe_dump({'sorry_sites': {'hosts': {box.sites[index]['name']: site_vars(box, index, **extra)}}}, handle)
 
     def run(self, entry, extra_vars=None):
         return run_playbook(playbook(entry), inventory=self.path, extra_vars=extra_vars)
@@ -314,6 +314,38 @@ def test_the_alb_driver_taking_over_an_ingress_held_site_takes_our_edit_out_befo
 
 def without_arns(snapshot):
     return dict((port, [rule[:1] + rule[2:] for rule in rules]) for port, rules in snapshot.items())
+
+
+def test_off_while_another_sites_outage_holds_the_controller_deletes_our_rules_directly(tmp_path):
+    """Two sites of one cluster: shop is on through the Ingress, then blog's outage pauses the controller. shop's
+    off cannot go through the Ingress (nobody programs the ALB): our edit comes out of the Ingress and our rules -
+    the controller's - are deleted from the ALB directly, and it says so."""
+    with Sandbox(site_names=('shop', 'blog'), pod_delay=0, controller=True, controller_interval=0.05, ingress=True,
+                 path_routed=False) as box:
+        shop, blog = Book(tmp_path, box, 0), Book(tmp_path, box, 1, sorry_eks_outage=True)
+        before_shop = ingresses(box)
+        assert_ok(shop.run('on'))
+        assert 'driver: ingress' in summary(shop.run('status'))
+        res = blog.run('on')
+        assert_ok(res)
+        assert controller_replicas(box) == 0
+        host = box.sites[0]['hosts'][0]
+        assert visitor(box, host, PUBLIC_IP).status == 503
+
+        res = shop.run('off')
+        assert_ok(res)
+        said = messages(res, 'Say why our rules are deleted from the ALB directly')
+        assert 'the controller is paused, held by blog (EKS-outage mode): the Ingress change cannot reach the ALB' in said
+        assert visitor(box, host, PUBLIC_IP).status == 200 and visitor(box, host, OFFICE_IP).status == 200
+        assert ingresses(box) == before_shop
+        assert 'maintenance off' in summary(res)
+        # blog is still on, and its off resumes the controller, which finds nothing of ours to put back
+        blog_host = box.sites[1]['hosts'][0]
+        assert request(box.url_for(80, 1) + '/', host=blog_host, source_ip=PUBLIC_IP).status == 503
+        assert_ok(blog.run('off'))
+        assert controller_replicas(box) == 2
+        box.reconciler.wait_for_pass()
+        assert visitor(box, host, PUBLIC_IP).status == 200
 
 
 # ---------------------------------------------------------------- a release playbook in Ingress mode

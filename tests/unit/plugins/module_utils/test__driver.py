@@ -53,7 +53,9 @@ def lbc(**changes):
     return dict(RUNNING, **changes)
 
 
-def resolve(requested='auto', eks='auto', site=None, controller=RUNNING, ingress=READABLE, step='on', ingresses=None):
+def resolve(requested='auto', eks='auto', site=None, controller='running', ingress='readable', step='on', ingresses=None):
+    controller = RUNNING if controller == 'running' else controller
+    ingress = READABLE if ingress == 'readable' else ingress
     return _driver.resolve(_driver.choose(requested, eks), site or info(), controller, ingress, step, ingresses)
 
 
@@ -184,3 +186,15 @@ def test_sorry_driver_ingress_in_an_outage_is_a_contradiction():
     with pytest.raises(ValueError) as exc:
         _driver.choose('ingress', 'true')
     assert str(exc.value).startswith('sorry_driver=ingress and sorry_eks_outage=true contradict each other')
+
+
+@pytest.mark.parametrize('controller, why', [
+    (RUNNING, ''),
+    (lbc(action='paused', holders=['blog'], replicas=0, available_replicas=0), 'the controller is paused, held by blog'),
+    (lbc(available_replicas=0), 'the controller kube-system/aws-load-balancer-controller has no available replica'),
+    ({'action': 'unknown'}, ''),
+    (None, ''),
+])
+def test_controller_cannot_act(controller, why):
+    assert _driver.controller_cannot_act(controller, 'shop').startswith(why) and bool(why) == bool(
+        _driver.controller_cannot_act(controller, 'shop'))
