@@ -9,6 +9,13 @@ holds them (``describe_rules``), with ``tests.sandbox.alb_eval``:
   ``X-Sandbox-Target-Group-Arn`` plus X-Forwarded-For/-Proto/-Port; a
   weighted forward goes to the highest weight (deterministic); the app
   unreachable gives 502, too slow 504, every weight 0 gives 503;
+- with ``live_targets`` (a callable: the addresses that answer now ->
+  their version, e.g. the running pods' podIP -> image), a forward goes as
+  an ALB's to a ``target-type: ip`` target group: to a registered target
+  (moto ``describe_target_health``; the first alive, by address) with
+  ``X-Sandbox-Target`` (its address) and ``X-Sandbox-Version`` (its version)
+  to the app and in the response; registered targets all gone gives 502, no
+  registered target 503. Without it, a forward always reaches the app;
 - ``fixed-response`` returns its status, content type (``; charset=utf-8``)
   and body; ``redirect`` returns 301/302 with the Location ALB would build;
 - every response says which rule answered: ``X-Sandbox-Rule`` (the priority,
@@ -51,6 +58,8 @@ ACTION_HEADER = 'X-Sandbox-Action'
 LISTENER_HEADER = 'X-Sandbox-Listener'
 TARGET_GROUP_HEADER = 'X-Sandbox-Target-Group'
 TARGET_GROUP_ARN_HEADER = 'X-Sandbox-Target-Group-Arn'
+TARGET_HEADER = 'X-Sandbox-Target'
+VERSION_HEADER = 'X-Sandbox-Version'
 
 OFFICE_IP = '127.0.0.2'
 PUBLIC_IP = '127.0.0.3'
@@ -247,11 +256,14 @@ class DataPlane:
     from target group name or ARN to URL (``'*'`` for the rest).
     ``refresh_interval``: seconds the rules read are reused (None: until
     ``refresh()``). ``stale_answers`` counts requests answered from held-back
-    rules since the last ``hold_propagation()``.
+    rules since the last ``hold_propagation()``. ``live_targets``: None
+    (every forward reaches the app), or a callable returning ``{address:
+    version}`` of the targets that answer now: forwards then go to registered
+    targets only, as with ``target-type: ip``.
     """
 
     def __init__(self, elbv2, listeners, app_url, refresh_interval=0.2,
-                 host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic):
+                 host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic, live_targets=None):
         self.elbv2 = elbv2
         self.targets = [listeners] if isinstance(listeners, str) else list(listeners)
         self.app_url = app_url
@@ -260,6 +272,7 @@ class DataPlane:
         self._release_after = None
         self.host = host
         self.upstream_timeout = upstream_timeout
+        self.live_targets = live_targets
         self.listeners = {}
         self.log = []
         self._clock = clock
@@ -430,7 +443,7 @@ class DataPlane:
         req = Request.parse(handler.command, handler.path, handler.headers.items(), client_ip)
         entry = {'time': time.time(), 'listener_arn': listener.arn, 'listener_port': listener.port, 'client_ip': client_ip,
                  'method': handler.command, 'host': req.host, 'target': handler.path, 'rule': None, 'rule_arn': None,
-                 'action': None, 'target_group': None, 'stale': False}
+                 'action': None, 'target_group': None, 'target_ip': None, 'stale': False}
         common = [(LISTENER_HEADER, '%s:%d' % (listener.protocol, listener.port))]
         try:
             self._maybe_refresh(listener)
@@ -477,9 +490,16 @@ class DataPlane:
             return 503, [('Content-Type', 'text/html')], _error_page(503, 'Service Temporarily Unavailable'), None
         name = target_group_name(tg_arn)
         entry['target_group'] = name
-        headers = [(k, v) for k, v in handler.headers.items()
-                   if k.lower() not in _HOP_BY_HOP and k.lower() not in ('content-length', TARGET_GROUP_HEADER.lower(),
-                                                                         TARGET_GROUP_ARN_HEADER.lower())]
+        target = []
+        if self.live_targets is not None:
+            picked, failed = self._pick_target(tg_arn)
+            if failed:
+                return failed
+            entry['target_ip'] = picked[0]
+            target = [(TARGET_HEADER, picked[0]), (VERSION_HEADER, picked[1])]
+        ours = ('content-length', TARGET_GROUP_HEADER.lower(), TARGET_GROUP_ARN_HEADER.lower(), TARGET_HEADER.lower(),
+                VERSION_HEADER.lower())
+        headers = [(k, v) for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP and k.lower() not in ours]
         forwarded_for = handler.headers.get('X-Forwarded-For')
         client_ip = handler.client_address[0]
         headers = [(k, v) for k, v in headers if k.lower() not in ('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port')]
@@ -487,7 +507,7 @@ class DataPlane:
                     ('X-Forwarded-Proto', listener.protocol.lower()),
                     ('X-Forwarded-Port', str(listener.port)),
                     ('X-Amzn-Trace-Id', 'Root=1-%08x-%s' % (int(time.time()), secrets.token_hex(12))),
-                    (TARGET_GROUP_HEADER, name), (TARGET_GROUP_ARN_HEADER, tg_arn)]
+                    (TARGET_GROUP_HEADER, name), (TARGET_GROUP_ARN_HEADER, tg_arn)] + target
         parts = urlsplit(upstream)
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=self.upstream_timeout)
         try:
@@ -508,4 +528,22 @@ class DataPlane:
         # HEAD: the app's own Content-Length stays (that of the GET); otherwise reply() sets it.
         drop = _HOP_BY_HOP if handler.command == 'HEAD' else _HOP_BY_HOP | {'content-length'}
         out = [(k, v) for k, v in resp.getheaders() if k.lower() not in drop]
-        return resp.status, out + [(TARGET_GROUP_HEADER, name)], body, resp.reason
+        return resp.status, out + [(TARGET_GROUP_HEADER, name)] + target, body, resp.reason
+
+    def _pick_target(self, tg_arn):
+        """``((address, version), None)``: the first registered target alive, by address; else ``(None, answer)``:
+        502 when the registered targets are all gone, 503 when none is registered (as an ALB answers)."""
+        try:
+            found = self.elbv2.describe_target_health(TargetGroupArn=tg_arn)['TargetHealthDescriptions']
+        except (BotoCoreError, ClientError) as exc:
+            return None, (500, [('Content-Type', 'text/plain; charset=utf-8')], (
+                'sandbox data plane cannot read the targets of %s: %s\n' % (tg_arn, exc)).encode('utf-8'), None)
+        registered = sorted(d['Target']['Id'] for d in found
+                            if (d.get('TargetHealth') or {}).get('State') not in ('draining', 'unused'))
+        if not registered:
+            return None, (503, [('Content-Type', 'text/html')], _error_page(503, 'Service Temporarily Unavailable'), None)
+        alive = self.live_targets()
+        for address in registered:
+            if address in alive:
+                return (address, alive[address]), None
+        return None, (502, [('Content-Type', 'text/html')], _error_page(502, 'Bad Gateway'), None)

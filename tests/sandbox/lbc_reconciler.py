@@ -25,6 +25,13 @@ Two modes:
   the ALB's DNS name into the members' ``status.loadBalancer`` (only when it
   differs).
 
+With ``register_targets`` (Ingress mode), each pass also does what the
+controller's TargetGroupBindings do for ``target-type: ip``: for every
+target group of ``target_groups``, the podIPs of the Service's ready pods
+are registered (port 8080) and the targets no longer backing it
+deregistered. Paused or not acting, nobody registers: a release then leaves
+the target groups with the old pods' addresses.
+
 ``stop_acting()`` makes a running controller do nothing (crash-looping,
 webhook down, the Ingress rejected) until ``resume_acting()``.
 """
@@ -102,12 +109,16 @@ class LbcReconciler:
     Ingress mode: ``ingress_stack`` (group name or ``namespace/name``),
     ``target_groups`` (``namespace/service[:port]`` -> ARN, for plain
     service backends; ``seed_ingress`` returns it), ``cluster_name`` and
-    ``ingress_class`` as the controller's flags say.
+    ``ingress_class`` as the controller's flags say. ``register_targets``:
+    also register the Services' pods in their target groups on each pass
+    (``target_changes`` records each as (operation, target_group_arn, ip)).
     """
 
     def __init__(self, api, endpoint_url=None, listener_arns=(), interval=1.0, selector=CONTROLLER_SELECTOR,
                  namespace=None, region='us-east-1', elbv2=None, ingress_stack=None, target_groups=None,
-                 cluster_name='sandbox', ingress_class='alb'):
+                 cluster_name='sandbox', ingress_class='alb', register_targets=False, target_port=8080):
+        if register_targets and ingress_stack is None:
+            raise ValueError('register_targets needs the Ingress mode (ingress_stack): the snapshot mode knows no Services')
         self.api = api
         self.elbv2 = elbv2 or boto3.client('elbv2', region_name=region, endpoint_url=endpoint_url,
                                            aws_access_key_id='testing', aws_secret_access_key='testing')
@@ -134,6 +145,9 @@ class LbcReconciler:
         self.cluster_name = cluster_name
         self.ingress_class = ingress_class
         self._ports = {}
+        self.register_targets = register_targets
+        self.target_port = target_port
+        self.target_changes = []
         if ingress_stack is None:
             self.model = {arn: self._snapshot(arn) for arn in self.listener_arns}
         else:
@@ -187,7 +201,12 @@ class LbcReconciler:
     def reconcile_once(self):
         """One pass over every listener, whatever the controller's replicas."""
         if self.ingress_mode:
-            self._reconcile_ingresses()
+            try:
+                self._reconcile_ingresses()
+            finally:
+                # The TargetGroupBindings reconcile on their own: a refused Ingress does not stop registration.
+                if self.register_targets:
+                    self.reconcile_targets()
             return
         for listener_arn in self.listener_arns:
             self._reconcile_listener(listener_arn, self.model[listener_arn])
@@ -275,6 +294,43 @@ class LbcReconciler:
         if not _same(normalize_actions(listener['DefaultActions']), model['default_actions']):
             self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=model['default_actions'])
             self.changes.append(('modify-default', listener_arn, None))
+
+    # ---- targets (TargetGroupBinding, target-type ip) --------------------
+    def ready_pod_ips(self, namespace, service):
+        """The podIPs of the ready pods behind ``namespace/service`` (a Terminating pod is out of the endpoints);
+        None when the Service does not exist."""
+        svc = self.api.get('services', service, namespace)
+        if svc is None:
+            return None
+        selector = (svc.get('spec') or {}).get('selector') or {}
+        if not selector:
+            return []
+        text = ','.join('%s=%s' % (k, v) for k, v in sorted(selector.items()))
+        ips = []
+        for pod in self.api.list('pods', namespace, text):
+            status = pod.get('status') or {}
+            ready = any(c.get('type') == 'Ready' and c.get('status') == 'True' for c in status.get('conditions') or [])
+            if (status.get('phase') == 'Running' and ready and status.get('podIP')
+                    and 'deletionTimestamp' not in pod['metadata']):
+                ips.append(status['podIP'])
+        return sorted(ips)
+
+    def reconcile_targets(self):
+        """Register the ready pods of each Service in its target group, deregister the targets no longer backing it."""
+        for key, tg_arn in sorted(self.target_groups.items()):
+            namespace, service = key.split(':', 1)[0].split('/', 1)
+            wanted = self.ready_pod_ips(namespace, service)
+            if wanted is None:
+                continue  # no Service: the real binding fails and leaves the targets as they are
+            have = {d['Target']['Id']: d['Target'].get('Port', self.target_port) for d in
+                    self.elbv2.describe_target_health(TargetGroupArn=tg_arn)['TargetHealthDescriptions']}
+            new, gone = sorted(set(wanted) - set(have)), sorted(set(have) - set(wanted))
+            if new:
+                self.elbv2.register_targets(TargetGroupArn=tg_arn, Targets=[{'Id': ip, 'Port': self.target_port} for ip in new])
+                self.target_changes.extend(('register', tg_arn, ip) for ip in new)
+            if gone:
+                self.elbv2.deregister_targets(TargetGroupArn=tg_arn, Targets=[{'Id': ip, 'Port': have[ip]} for ip in gone])
+                self.target_changes.extend(('deregister', tg_arn, ip) for ip in gone)
 
     def _spend(self):
         """One rule change allowed in this tick (max_changes_per_tick), else False: the rest waits for the next tick."""

@@ -29,10 +29,21 @@ class Sandbox:
     seeds hosts that go to one target group each (the Ingress driver's
     bypass forwards to one); ``ingress_group`` seeds an IngressGroup;
     ``redirect_http`` an HTTP listener that only redirects (ssl-redirect).
+
+    ``app_pods=True`` (with ``ingress``) makes the target groups real ones of
+    ``target-type: ip``: each Service gets its application Deployment (2
+    pods, image ``<service>:1.0``), the controller registers the ready pods'
+    podIPs while it acts (``register_targets``; without ``controller`` nobody
+    does, so forwards answer 503), and the data plane forwards
+    only to a registered target whose pod runs (``app_targets()``), saying
+    which (``X-Sandbox-Target``, ``X-Sandbox-Version``): no registered target
+    503, only gone ones 502.
     """
 
     def __init__(self, site_names=('shop',), pod_delay=1.0, controller=False, controller_interval=1.0, workdir=None,
-                 ingress=False, path_routed=True, ingress_group=None, redirect_http=False):
+                 ingress=False, path_routed=True, ingress_group=None, redirect_http=False, app_pods=False):
+        if app_pods and not ingress:
+            raise ValueError('app_pods needs ingress=True: the pods back the Services of the seeded Ingresses')
         self.site_names = list(site_names)
         self.pod_delay = pod_delay
         self.controller = controller
@@ -41,6 +52,7 @@ class Sandbox:
         self.path_routed = path_routed
         self.ingress_group = ingress_group
         self.redirect_http = redirect_http
+        self.app_pods = app_pods
         self.ingresses = []
         self.reconcilers = []
         self._own_workdir = workdir is None
@@ -70,24 +82,35 @@ class Sandbox:
         self.kube.seed_lbc(cluster_name=CLUSTER)
         self.kube.write_kubeconfig(self.kubeconfig)
         if self.ingress:
-            self.ingresses = [seed_ingress(self.kube, site) for site in self.sites]
+            self.ingresses = [seed_ingress(self.kube, site, app_pods=self.app_pods) for site in self.sites]
         self.app = SampleApp().start()
         elbv2 = self.moto.client('elbv2')
         # Rule changes show at once; a test that needs a real ALB's propagation lag holds it
         # (self.dataplane.hold_propagation) and says when it ends.
         self.dataplane = DataPlane(elbv2, [s['load_balancer_arn'] for s in self.sites], self.app.url,
-                                   refresh_interval=0.05).start()
+                                   refresh_interval=0.05, live_targets=self.app_targets if self.app_pods else None).start()
         if self.controller and self.ingress:
             for site, seeded in zip(self.sites, self.ingresses):
                 self.reconcilers.append(LbcReconciler(
                     self.kube, elbv2=elbv2, listener_arns=list(site['listeners'].values()), interval=self.controller_interval,
-                    ingress_stack=seeded['stack'], target_groups=seeded['target_groups'], cluster_name=CLUSTER).start())
+                    ingress_stack=seeded['stack'], target_groups=seeded['target_groups'], cluster_name=CLUSTER,
+                    register_targets=self.app_pods).start())
             self.reconciler = self.reconcilers[0]
         elif self.controller:
             listeners = [arn for s in self.sites for arn in s['listeners'].values()]
             self.reconciler = LbcReconciler(self.kube, elbv2=elbv2, listener_arns=listeners,
                                             interval=self.controller_interval).start()
             self.reconcilers = [self.reconciler]
+
+    def app_targets(self):
+        """{podIP: image} of the pods running now (Terminating ones too: their process still answers)."""
+        found = {}
+        for pod in self.kube.list('pods'):
+            status = pod.get('status') or {}
+            containers = (pod.get('spec') or {}).get('containers') or [{}]
+            if status.get('phase') == 'Running' and status.get('podIP'):
+                found[status['podIP']] = containers[0].get('image') or '-'
+        return found
 
     def url_for(self, port=80, site=0):
         return self.dataplane.url_for(port, self.sites[site]['load_balancer_arn'])

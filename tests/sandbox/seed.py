@@ -132,7 +132,21 @@ def _path(path, service):
             'backend': {'service': {'name': service, 'port': {'number': 80}}}}
 
 
-def seed_ingress(api, site, ingress_class='alb'):
+def seed_app_deployment(api, namespace, service, version='1.0', replicas=2):
+    """The application's Deployment behind ``service``: labels and selector ``{'app': service}``, image ``<service>:<version>``.
+
+    Its pods start out ready, each with its podIP (the targets a ``target-type: ip`` target group registers).
+    """
+    labels = {'app': service}
+    return api.create({'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {
+        'name': service, 'namespace': namespace, 'labels': dict(labels)}, 'spec': {
+        'replicas': replicas, 'selector': {'matchLabels': dict(labels)},
+        'template': {'metadata': {'labels': dict(labels)}, 'spec': {'containers': [{
+            'name': 'app', 'image': '%s:%s' % (service, version),
+            'ports': [{'name': 'http', 'containerPort': 8080, 'protocol': 'TCP'}]}]}}}})
+
+
+def seed_ingress(api, site, ingress_class='alb', app_pods=False):
     """The Ingress(es) the controller built ``site``'s rules from, in the stand-in API ``api`` (a K8sApi).
 
     Without a group (the stack ``<namespace>/<name>``): one Ingress with
@@ -140,7 +154,9 @@ def seed_ingress(api, site, ingress_class='alb'):
     an IngressGroup: one Ingress per host in namespace ``site['name']``,
     ``group.order`` 1 and 2. Paths are ImplementationSpecific, so the path
     patterns are the seeded ones exactly; backends are Services named like
-    the target groups (also created, port 80). Returns ``{'stack',
+    the target groups (also created, port 80). ``app_pods``: also one
+    application Deployment per Service (``seed_app_deployment``: 2 replicas,
+    image ``<service>:1.0``), so the Services have pods with podIPs. Returns ``{'stack',
     'ingresses': ['ns/name', ...], 'target_groups': {'ns/service': arn}}``,
     what ``LbcReconciler(ingress_stack=..., target_groups=...)`` takes.
     """
@@ -157,6 +173,8 @@ def seed_ingress(api, site, ingress_class='alb'):
             api.create({'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': service, 'namespace': namespace},
                         'spec': {'type': 'ClusterIP', 'selector': {'app': service},
                                  'ports': [{'name': 'http', 'port': 80, 'targetPort': 8080}]}})
+        if app_pods and not api.get('deployments', service, namespace):
+            seed_app_deployment(api, namespace, service)
     ports = [{'HTTP': 80}] + ([{'HTTPS': 443}] if site.get('https', True) else [])
     base = {'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/target-type': 'ip',
             'alb.ingress.kubernetes.io/listen-ports': json.dumps(ports)}
