@@ -333,7 +333,10 @@ class LbcReconciler:
                 self.target_changes.extend(('deregister', tg_arn, ip) for ip in gone)
 
     def _spend(self):
-        """One rule change allowed in this tick (max_changes_per_tick), else False: the rest waits for the next tick."""
+        """Whether the pass may make one more rule change: a controller whose pods are gone writes nothing more (a pass
+        that started while it ran stops there), and at most max_changes_per_tick changes per tick."""
+        if not self.controller_running():
+            return False
         if self._budget is None:
             return True
         if self._budget <= 0:
