@@ -227,6 +227,9 @@ def test_a_helm_upgrade_mid_window_drops_the_page_status_says_so_and_on_puts_it_
     assert 'WARNING: DRIFT: our edit in the Ingress %s/main is no longer all there' % namespace in lines, lines
     assert 'gone: the spec.rules entry of %s' % host in lines
     assert 'WARNING: DRIFT: our record in the Ingress says the Sorry page is on, but no listener' in lines
+    res = book.run('verify')                   # the probe sees what the ALB has now; the warning says why
+    said = messages(res, 'Warn about what the site says (drift, a rule without its bypass, a release that replaced our edit)')
+    assert 'WARNING: DRIFT: our edit in the Ingress %s/main is no longer all there' % namespace in said, said
     res = book.run('on')
     assert_ok(res)
     assert results(res, 'Put the bypass and the Sorry page into the Ingress')[0]['changed'] is True
