@@ -844,10 +844,16 @@ def plan_on_in_place(ingress, sets, name_prefix=DEFAULT_NAME_PREFIX, info=None):
         if work_rules[index] in kept:
             ops.append({'op': 'remove', 'path': _pointer('spec', 'rules', index)})
             del work_rules[index]
+    return _put_ours_first(work, is_ours, ops, first, wanted)
+
+
+def _put_ours_first(work, is_ours, ops, rules, wanted):
+    """``ops`` completed: what is ours comes out of ``work`` (a copy of the Ingress), then ``rules`` go first in
+    spec.rules and the ``wanted`` annotations in, containers created where missing."""
     _remove_ours(work, is_ours, ops)
     if (work.get('spec') or {}).get('rules') is None:
         ops.append({'op': 'add', 'path': '/spec/rules', 'value': []})
-    for index, rule in enumerate(first):
+    for index, rule in enumerate(rules):
         ops.append({'op': 'add', 'path': _pointer('spec', 'rules', index), 'value': rule})
     if _meta(work).get('annotations') is None:
         ops.append({'op': 'add', 'path': '/metadata/annotations', 'value': {}})
@@ -956,16 +962,7 @@ def plan_preview_on_in_place(ingress, sets, preview_path, name_prefix=DEFAULT_NA
         return None
     work = copy.deepcopy(ingress)
     ops = [test]
-    _remove_ours(work, is_ours, ops)
-    if (work.get('spec') or {}).get('rules') is None:
-        ops.append({'op': 'add', 'path': '/spec/rules', 'value': []})
-    for index, rule in enumerate(rules):
-        ops.append({'op': 'add', 'path': _pointer('spec', 'rules', index), 'value': rule})
-    if _meta(work).get('annotations') is None:
-        ops.append({'op': 'add', 'path': '/metadata/annotations', 'value': {}})
-    for key in sorted(wanted):
-        ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', key), 'value': wanted[key]})
-    return ops
+    return _put_ours_first(work, is_ours, ops, rules, wanted)
 
 
 def plan_preview_off_in_place(ingress):
