@@ -54,6 +54,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils._alb_limits import M
 from ansible_collections.sorrypage.aws.plugins.module_utils._budget import count_chars
 from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_hosts
 from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_http_headers
+from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_paths
 from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_source_ips
 
 # The controller's tags on the ALB.
@@ -82,6 +83,9 @@ SORRY_PATH = '/*'
 SORRY_STATUS = '503'
 SORRY_CONTENT_TYPE = 'text/html'
 RECORD_VERSION = 1
+# A set's variants: sorry pages for some of its visitors (a language, API clients), in front of its default page.
+VARIANT_NAME_RE = re.compile(r'^[a-z0-9-]{1,12}$')
+VARIANT_CONTENT_TYPES = ('text/html', 'application/json')
 # Where the secrets are: header values, in [].httpHeaderConfig.values of
 # every annotation whose key starts with this.
 SECRET_ANNOTATION_PREFIX = ALB_PREFIX + 'conditions.'
@@ -261,9 +265,9 @@ def _forward_action(groups):
         {'targetGroupARN': arn, 'weight': 1 if weight is None else weight} for arn, weight in groups]}}
 
 
-def _sorry_action(body):
+def _sorry_action(body, content_type=SORRY_CONTENT_TYPE):
     return {'type': 'fixed-response', 'fixedResponseConfig': {
-        'contentType': SORRY_CONTENT_TYPE, 'statusCode': SORRY_STATUS, 'messageBody': body}}
+        'contentType': content_type, 'statusCode': SORRY_STATUS, 'messageBody': body}}
 
 
 def _dump(value):
@@ -274,8 +278,8 @@ def _backend(name):
     return {'service': {'name': name, 'port': {'name': USE_ANNOTATION}}}
 
 
-def _path(name):
-    return {'path': SORRY_PATH, 'pathType': 'ImplementationSpecific', 'backend': _backend(name)}
+def _path(name, path=SORRY_PATH):
+    return {'path': path, 'pathType': 'ImplementationSpecific', 'backend': _backend(name)}
 
 
 def action_key(name):
@@ -309,12 +313,15 @@ def _check_marker(label, marker):
 
 
 def markers_of(sets):
-    """The build markers of the sets, in order, each once."""
+    """The build markers of the sets and of their variants, in order (a set's, then its variants'), each once."""
     found = []
     for page in sets or []:
-        marker = page.get('marker') if isinstance(page, dict) else None
-        if marker and marker not in found:
-            found.append(marker)
+        if not isinstance(page, dict):
+            continue
+        variants = page.get('variants') if isinstance(page.get('variants'), list) else []
+        for marker in [page.get('marker')] + [v.get('marker') for v in variants if isinstance(v, dict)]:
+            if marker and marker not in found:
+                found.append(marker)
     return found
 
 
@@ -364,12 +371,18 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
                           [arn, ...] or [{arn, weight}, ...] (at most 5)
         marker:           the page's build marker (10 hex characters), optional;
                           recorded, see ``markers_of``
+        variants:         optional, in priority order: pages for some visitors
+                          (a language, API clients) in front of ``body``:
+                          [{name, body, content_type, path_patterns,
+                          http_headers, marker}], see ``check_variants``
 
     Returns (rules, annotations): rules in the order they go first in
-    spec.rules, one per host, the bypass path(s) then the sorry ``/*``; each
-    action named ``<prefix>-h<N>-bypass<K>`` / ``<prefix>-h<N>-sorry``.
-    Raises ValueError naming every bad input and the limit, values of headers
-    never shown.
+    spec.rules, one per host: the bypass path(s), then each variant's paths
+    (one per path pattern, all to the variant's action, its http-header
+    conditions in ``conditions.<action>``), then the sorry ``/*``; each
+    action named ``<prefix>-h<N>-bypass<K>`` / ``<prefix>-h<N>-v<K>`` /
+    ``<prefix>-h<N>-sorry``. Raises ValueError naming every bad input and the
+    limit, values of bypass headers never shown.
     """
     errors = _check_prefix(name_prefix)
     if not sets:
@@ -401,6 +414,8 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
         groups, tg_errors = _target_groups(label, page.get('target_groups'))
         errors += tg_errors
         errors += _check_marker(label, page.get('marker'))
+        variants, variant_errors = check_variants(label, page.get('variants'), bool(hosts))
+        errors += variant_errors
         if (cidrs or headers) and not groups and not tg_errors:
             errors.append('%s: a bypass (source_ips or http_headers) needs target_groups: the ARNs the '
                           "host's rules forward to, read from the ALB" % label)
@@ -413,6 +428,12 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
                 annotations[action_key(name)] = _dump(_forward_action(groups))
                 annotations[conditions_key(name)] = _dump(conditions)
                 paths.append(_path(name))
+            for part, variant in enumerate(variants):
+                name = '%s-h%d-v%d' % (name_prefix, entry_number, part)
+                annotations[action_key(name)] = _dump(_sorry_action(variant['body'], variant['content_type']))
+                if variant['http_headers']:
+                    annotations[conditions_key(name)] = _dump(_header_conditions(variant['http_headers']))
+                paths.extend(_path(name, pattern) for pattern in variant['path_patterns'])
             name = '%s-h%d-sorry' % (name_prefix, entry_number)
             annotations[action_key(name)] = _dump(_sorry_action(body))
             paths.append(_path(name))
@@ -433,6 +454,107 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
     if errors:
         raise ValueError('; '.join(errors))
     return rules, annotations
+
+
+def _header_conditions(headers):
+    return [{'field': 'http-header', 'httpHeaderConfig': {'httpHeaderName': h['name'], 'values': list(h['values'])}}
+            for h in headers]
+
+
+def _check_variant(label, variant, host_values):
+    """(the variant as planned, errors) of one variant; see ``check_variants``."""
+    errors = []
+    body = variant.get('body')
+    if not body or not isinstance(body, string_types):
+        errors.append("%s.body is empty: the variant's page is required" % label)
+        body = ''
+    chars = count_chars(body)
+    if chars > MAX_BODY_CHARS:
+        errors.append('%s.body is %d characters, %d over the %d-character limit of an ALB fixed response'
+                      % (label, chars, chars - MAX_BODY_CHARS, MAX_BODY_CHARS))
+    content_type = variant.get('content_type') or SORRY_CONTENT_TYPE
+    if content_type not in VARIANT_CONTENT_TYPES:
+        errors.append("%s.content_type '%s' is not one of %s" % (label, content_type, ', '.join(VARIANT_CONTENT_TYPES)))
+    elif content_type == 'application/json' and body:
+        try:
+            json.loads(body)
+        except ValueError as e:
+            errors.append('%s.body is not valid JSON, as content_type application/json says: %s' % (label, e))
+    patterns = variant.get('path_patterns')
+    patterns = [SORRY_PATH] if patterns is None else patterns
+    if not isinstance(patterns, list) or not patterns \
+            or not all(isinstance(p, string_types) and p for p in patterns):
+        errors.append("%s.path_patterns must be a list of paths like /api/* (default ['/*'])" % label)
+        patterns = []
+    errors += ['%s.%s' % (label, e) for e in check_paths(patterns)]
+    errors += ["%s.path_patterns: '%s' must start with '/': an Ingress path is absolute" % (label, p)
+               for p in patterns if not p.startswith('/')]
+    unique = []
+    for pattern in patterns:
+        if pattern not in unique:
+            unique.append(pattern)
+    headers = variant.get('http_headers') or []
+    if not isinstance(headers, list) or not all(isinstance(h, dict) for h in headers):
+        errors.append('%s.http_headers must be a list of {name, values}' % label)
+        headers = []
+    else:
+        errors += ['%s.%s' % (label, e) for e in check_http_headers(headers)]
+        headers = [{'name': h.get('name'), 'values': list(h.get('values') or [])} for h in headers]
+    errors += _check_marker(label, variant.get('marker'))
+    header_values = sum(len(h['values']) for h in headers)
+    values = host_values + 1 + header_values
+    if values > MAX_CONDITION_VALUES:
+        errors.append('%s: each of its rules would have %d condition values (%s1 path pattern, %d header values), '
+                      'over the %d of an ALB rule: drop header values or split it into two variants'
+                      % (label, values, '1 host, ' if host_values else '', header_values, MAX_CONDITION_VALUES))
+    if SORRY_PATH in unique and not headers:
+        errors.append("%s matches every request (path_patterns /* and no http_headers), so the set's own body "
+                      'would never be served: give it http_headers or narrower path_patterns' % label)
+    return {'body': body, 'content_type': content_type, 'path_patterns': unique, 'http_headers': headers}, errors
+
+
+def check_variants(label, variants, has_hosts):
+    """(variants as planned, errors) of a set's ``variants`` (``label``: 'sets[i]').
+
+    Each variant, a dict::
+
+        name:          [a-z0-9-]{1,12}, unique within the set
+        body:          its page, <= 1024 characters as the ALB counts them
+        content_type:  text/html (default) or application/json (then the body must parse)
+        path_patterns: default ['/*']; each an absolute ALB path pattern
+        http_headers:  [{name, values}] ANDed with the path (not secrets: they are shown)
+        marker:        the body's build marker (10 hex), optional
+
+    Every rule of a variant holds the host (when the set has hosts), one path
+    pattern and the header values: at most 5 values. A variant of ``/*``
+    without headers would take every request: refused. Planned:
+    [{body, content_type, path_patterns (without repeats), http_headers}].
+    Errors name ``sets[i].variants[j]`` and the limit."""
+    if variants is None:
+        return [], []
+    if not isinstance(variants, list):
+        return [], ['%s.variants must be a list of variants (name, body, content_type, path_patterns, http_headers), '
+                    'not %s' % (label, type(variants).__name__)]
+    planned, errors, names = [], [], {}
+    for index, variant in enumerate(variants):
+        where = '%s.variants[%d]' % (label, index)
+        if not isinstance(variant, dict):
+            errors.append('%s must be a dict (name, body, content_type, path_patterns, http_headers), not %s'
+                          % (where, type(variant).__name__))
+            continue
+        name = variant.get('name')
+        if not isinstance(name, string_types) or not VARIANT_NAME_RE.match(name):
+            errors.append("%s.name '%s' must be 1 to 12 lowercase letters, digits or '-', like ja or api"
+                          % (where, name))
+        elif name in names:
+            errors.append("%s.name '%s' is already the name of %s.variants[%d]: names are unique within a set"
+                          % (where, name, label, names[name]))
+        else:
+            names[name] = index
+        one, variant_errors = _check_variant(where, variant, 1 if has_hosts else 0)
+        errors += variant_errors
+        planned.append(one)
+    return planned, errors
 
 
 def check_preview_path(preview_path):
@@ -587,7 +709,16 @@ def info_in(records):
 
 
 def _our_name_re(name_prefix):
-    return re.compile(r'^%s-h\d+-(sorry|bypass\d+)$' % re.escape(name_prefix))
+    return re.compile(r'^%s-h\d+-(sorry|bypass\d+|v\d+)$' % re.escape(name_prefix))
+
+
+_SORRY_NAME_RE = re.compile(r'-(sorry|v\d+)$')
+
+
+def is_sorry_name(name):
+    """Whether a maintenance action name of ours answers with a page (the default sorry or a variant), not a bypass:
+    what the first write of ``off`` takes out."""
+    return bool(name) and bool(_SORRY_NAME_RE.search(name))
 
 
 def _preview_name_re(name_prefix):
@@ -754,7 +885,7 @@ def _ours_predicate(name_prefix, recorded_names, only=None, pattern=None):
     def is_ours(name):
         if not name or not (name in recorded_names or pattern.match(name)):
             return False
-        return only is None or name.endswith('-' + only)
+        return only is None or is_sorry_name(name)  # only='sorry': the pages, default and variants
     return is_ours
 
 
@@ -869,7 +1000,7 @@ def plan_off_in_place(ingress, only=None):
     Removes what the record lists and whatever bears our names, nothing else;
     the containers (annotations, spec.rules) only when we created them and
     they are empty again. ``only='sorry'`` removes the sorry paths and actions
-    only, keeping the bypass and updating the record: the first of the two
+    (the default page's and the variants') only, keeping the bypass and updating the record: the first of the two
     writes of ``off`` (so no internal user ever sees the page); a second call
     without ``only`` removes the rest.
     """
@@ -893,14 +1024,14 @@ def plan_off_in_place(ingress, only=None):
     if only:
         remaining_rules = []
         for rule in record.get('rules') or []:
-            paths = [p for p in rule['http']['paths'] if not _backend_name(p).endswith('-' + only)]
+            paths = [p for p in rule['http']['paths'] if not is_sorry_name(_backend_name(p))]
             if paths:
                 kept = copy.deepcopy(rule)
                 kept['http']['paths'] = paths
                 remaining_rules.append(kept)
         record = dict(record, rules=remaining_rules,
                       annotations=dict((k, v) for k, v in (record.get('annotations') or {}).items()
-                                       if not _name_of_key(k).endswith('-' + only)))
+                                       if not is_sorry_name(_name_of_key(k))))
         ops.append({'op': 'add', 'path': _pointer('metadata', 'annotations', RECORD_ANNOTATION), 'value': _dump(record)})
         return ops if len(ops) > 2 or annotations.get(RECORD_ANNOTATION) != _dump(record) else None
     _drop_record(work, record, ops)

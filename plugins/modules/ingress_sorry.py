@@ -130,6 +130,59 @@ options:
           - Kept in the record, so C(off) and C(status) can tell the page from the record alone (RV(markers)).
         type: str
         version_added: 0.3.0
+      variants:
+        description:
+          - Other pages of this set for some of its visitors - a language, API clients - in priority order, each in
+            front of O(sets[].body) and behind the bypass, on every host of the set.
+          - Each becomes, in the host's C(spec.rules) entry, one path per O(sets[].variants[].path_patterns) to one
+            fixed-response action C(<name_prefix>-h<N>-v<K>) (503, its content type and body), its
+            O(sets[].variants[].http_headers) in the annotation C(conditions.<action>), so the controller puts its
+            rules between the bypass and the set's own page.
+          - Each of its rules holds the host, one path pattern and the header values - at most 5 condition values.
+            A variant of C(/*) without headers (it would take every request) is refused, before any write.
+          - O(state=sorry_absent) takes the variants out with the set's own page.
+        type: list
+        elements: dict
+        version_added: 0.3.0
+        suboptions:
+          name:
+            description: A short token, unique within the set - 1 to 12 lowercase letters, digits or C(-), like C(ja).
+            type: str
+            required: true
+          body:
+            description: Its page, at most 1024 characters as the ALB counts them.
+            type: str
+            required: true
+          content_type:
+            description: C(application/json) for API clients (the body must then parse as JSON).
+            type: str
+            choices: [text/html, application/json]
+            default: text/html
+          path_patterns:
+            description: ALB path patterns, each starting with C(/), like C(/api/*); one rule each.
+            type: list
+            elements: str
+            default: ['/*']
+          http_headers:
+            description:
+              - HTTP header conditions ANDed with the path, like C(Accept-Language) C(ja*) or C(Accept)
+                C(application/json*) (case-insensitive, C(*) and C(?) wildcards). Not secrets - shown in the result.
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              name:
+                description: The header's name.
+                type: str
+                required: true
+              values:
+                description: The values, any one of which matches.
+                type: list
+                elements: str
+                required: true
+          marker:
+            description: Its body's build marker, 10 lowercase hex characters, kept in the record like O(sets[].marker).
+            type: str
   info:
     description:
       - Who, why and until when of the maintenance, string keys and values as for the ALB driver's tags
@@ -182,6 +235,16 @@ EXAMPLES = r"""
         target_groups:
           - arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-web-0a1b2c3d4e/0123456789abcdef
         marker: "{{ sorry_build.marker }}"
+        variants:
+          - name: ja
+            body: "{{ lookup('file', 'sorry.ja.html') }}"
+            http_headers:
+              - name: Accept-Language
+                values: ["ja*"]
+          - name: api
+            body: '{"status":503,"error":"maintenance"}'
+            content_type: application/json
+            path_patterns: ["/api/*"]
     info:
       "sorrypage:by": "{{ operator }}"
       "sorrypage:why": planned database upgrade
@@ -377,6 +440,17 @@ def argument_spec():
             )),
             target_groups=dict(type='list', elements='raw'),
             marker=dict(type='str'),
+            variants=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                body=dict(type='str', required=True),
+                content_type=dict(type='str', default='text/html', choices=['text/html', 'application/json']),
+                path_patterns=dict(type='list', elements='str', default=['/*']),
+                http_headers=dict(type='list', elements='dict', default=[], options=dict(
+                    name=dict(type='str', required=True),
+                    values=dict(type='list', elements='str', required=True),
+                )),
+                marker=dict(type='str'),
+            )),
         )),
         info=dict(type='dict', default={}),
         name_prefix=dict(type='str', default=DEFAULT_NAME_PREFIX),

@@ -1048,3 +1048,256 @@ def test_the_window_starts_at_present_not_at_the_preview():
     assert plan.changed_during(on) == []
     off = server_write(on, plan.plan_off_in_place(on))
     assert plan.OTHERS_KEY not in plan.read_record(off)  # the preview stays, the window's fingerprint goes
+
+
+# ---------------------------------------------------------------- variants: a language, API clients
+
+JA_BODY = '<!doctype html><title>メンテナンス中</title><p>ただいまメンテナンス中です</p>'
+API_BODY = '{"status":503,"error":"maintenance","message":"Back soon"}'
+JA_MARKER = '0123456789'
+API_MARKER = 'abcdef0123'
+
+
+def ja(**overrides):
+    base = {'name': 'ja', 'body': JA_BODY, 'content_type': 'text/html', 'path_patterns': ['/*'],
+            'http_headers': [{'name': 'Accept-Language', 'values': ['ja*']}], 'marker': JA_MARKER}
+    base.update(overrides)
+    return base
+
+
+def api(**overrides):
+    base = {'name': 'api', 'body': API_BODY, 'content_type': 'application/json', 'path_patterns': ['/api/*', '/v2/*'],
+            'http_headers': [], 'marker': API_MARKER}
+    base.update(overrides)
+    return base
+
+
+def accept_json(**overrides):
+    base = {'name': 'json', 'body': API_BODY, 'content_type': 'application/json',
+            'http_headers': [{'name': 'Accept', 'values': ['application/json*']}]}
+    base.update(overrides)
+    return base
+
+
+def variant_page(variants=None, **overrides):
+    return page(variants=[ja(), api(), accept_json()] if variants is None else variants, marker=MARKER, **overrides)
+
+
+def fixed(body, content_type):
+    return json.dumps({'fixedResponseConfig': {'contentType': content_type, 'messageBody': body, 'statusCode': '503'},
+                       'type': 'fixed-response'}, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+
+
+def variant_path(name, path='/*'):
+    return {'path': path, 'pathType': 'ImplementationSpecific', 'backend': backend(name)}
+
+
+def test_variants_go_between_the_bypass_and_the_default_page_one_path_per_pattern():
+    rules, annotations = plan.desired([variant_page()])
+    assert rules == [{'host': 'shop.example.com', 'http': {'paths': [
+        our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-bypass1'),
+        variant_path('sorrypage-h0-v0'),
+        variant_path('sorrypage-h0-v1', '/api/*'), variant_path('sorrypage-h0-v1', '/v2/*'),
+        variant_path('sorrypage-h0-v2'),
+        our_path('sorrypage-h0-sorry')]}}]
+    assert annotations[A + 'actions.sorrypage-h0-v0'] == fixed(JA_BODY, 'text/html')
+    assert annotations[A + 'conditions.sorrypage-h0-v0'] == (
+        '[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"Accept-Language","values":["ja*"]}}]')
+    assert annotations[A + 'actions.sorrypage-h0-v1'] == fixed(API_BODY, 'application/json')
+    assert A + 'conditions.sorrypage-h0-v1' not in annotations   # a path-only variant has no conditions annotation
+    assert annotations[A + 'conditions.sorrypage-h0-v2'] == (
+        '[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"Accept","values":["application/json*"]}}]')
+    assert annotations[A + 'actions.sorrypage-h0-sorry'] == SORRY_JSON
+
+
+def test_variants_of_every_host_and_of_several_hosts_are_numbered_per_entry():
+    rules, annotations = plan.desired([variant_page(hosts=['a.example.com', 'b.example.com'], variants=[ja()]),
+                                       page(hosts=[], http_headers=[], variants=[api()])])
+    assert [[p['backend']['service']['name'] for p in r['http']['paths']] for r in rules] == [
+        ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-v0', 'sorrypage-h0-sorry'],
+        ['sorrypage-h1-bypass0', 'sorrypage-h1-bypass1', 'sorrypage-h1-v0', 'sorrypage-h1-sorry'],
+        ['sorrypage-h2-bypass0', 'sorrypage-h2-v0', 'sorrypage-h2-v0', 'sorrypage-h2-sorry']]
+    assert [r.get('host') for r in rules] == ['a.example.com', 'b.example.com', None]
+    assert annotations[A + 'actions.sorrypage-h1-v0'] == fixed(JA_BODY, 'text/html')
+    assert annotations[A + 'actions.sorrypage-h2-v0'] == fixed(API_BODY, 'application/json')
+
+
+def test_a_variant_without_content_type_nor_path_patterns_is_html_on_every_path():
+    rules, annotations = plan.desired([page(variants=[{'name': 'ja', 'body': JA_BODY, 'http_headers': [
+        {'name': 'Accept-Language', 'values': ['ja*']}]}])])
+    assert rules[0]['http']['paths'][2] == variant_path('sorrypage-h0-v0')
+    assert annotations[A + 'actions.sorrypage-h0-v0'] == fixed(JA_BODY, 'text/html')
+
+
+def test_variant_paths_come_after_the_bypass_and_before_the_sorry_path_in_the_controller_order():
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), [variant_page()]))
+    order = [(item[3], item[5]['service']['name']) for item in plan.controller_order([on])]
+    assert order == [('/*', 'sorrypage-h0-bypass0'), ('/*', 'sorrypage-h0-bypass1'), ('/*', 'sorrypage-h0-v0'),
+                     ('/api/*', 'sorrypage-h0-v1'), ('/v2/*', 'sorrypage-h0-v1'), ('/*', 'sorrypage-h0-v2'),
+                     ('/*', 'sorrypage-h0-sorry'), ('/api', 'api'), ('/', 'web')]
+
+
+def test_variant_markers_count_after_the_set_marker_each_once():
+    sets = [variant_page(), page(hosts=['b.example.com'], marker=API_MARKER, variants=[ja(marker=MARKER)])]
+    assert plan.markers_of(sets) == [MARKER, JA_MARKER, API_MARKER]
+    on = apply_patch(seed(), plan.plan_on_in_place(seed(), sets))
+    assert plan.markers_in([plan.read_record(on)]) == [MARKER, JA_MARKER, API_MARKER]
+    assert plan.markers_of([page(variants=None)]) == []
+
+
+def test_on_off_with_variants_gives_back_the_original_ingress_byte_for_byte():
+    before = released()
+    original = json.dumps(before, ensure_ascii=False)
+    on = server_write(before, plan.plan_on_in_place(before, [variant_page()], info=INFO))
+    assert plan.plan_on_in_place(on, [variant_page()], info=INFO) is None   # a rerun writes nothing
+    assert plan.drift(on)['drifted'] is False
+    assert plan.changed_during(on) == []   # our variant paths and annotations are not "something else"
+    assert plan.fingerprint(on, record=plan.read_record(on)) == plan.fingerprint(before)
+    off = server_write(on, plan.plan_off_in_place(on))
+    off['metadata']['resourceVersion'] = before['metadata']['resourceVersion']
+    assert json.dumps(off, ensure_ascii=False) == original
+    assert plan.plan_off_in_place(off) is None
+
+
+def test_off_in_two_phases_takes_every_variant_out_with_the_page_and_keeps_the_bypass():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [variant_page()]))
+    half = server_write(on, plan.plan_off_in_place(on, only='sorry'))
+    assert half['spec']['rules'][0] == {'host': 'shop.example.com', 'http': {'paths': [
+        our_path('sorrypage-h0-bypass0'), our_path('sorrypage-h0-bypass1')]}}
+    ours = sorted(key for key in half['metadata']['annotations'] if 'sorrypage-h0' in key)
+    assert ours == [A + 'actions.sorrypage-h0-bypass0', A + 'actions.sorrypage-h0-bypass1',
+                    A + 'conditions.sorrypage-h0-bypass0', A + 'conditions.sorrypage-h0-bypass1']
+    record = plan.read_record(half)
+    assert sorted(record['annotations']) == ours
+    assert plan.drift(half)['drifted'] is False
+    assert plan.plan_off_in_place(half, only='sorry') is None
+    off = server_write(half, plan.plan_off_in_place(half))
+    assert off['spec'] == seed()['spec'] and off['metadata']['annotations'] == seed()['metadata']['annotations']
+
+
+@pytest.mark.parametrize('name, sorry', [
+    ('sorrypage-h0-sorry', True), ('sorrypage-h3-v0', True), ('sorrypage-h0-v12', True),
+    ('sorrypage-h0-bypass0', False), ('sorrypage-h0-preview', False), ('sorrypage-h0-vx', False), (None, False),
+])
+def test_is_sorry_name(name, sorry):
+    assert plan.is_sorry_name(name) is sorry
+
+
+def test_a_variant_left_behind_outside_the_record_is_taken_out_by_off_and_by_on():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [variant_page()]))
+    # a variant dropped from the sets: the rerun takes its paths and annotations out
+    fewer = server_write(on, plan.plan_on_in_place(on, [variant_page(variants=[ja()])]))
+    assert not [key for key in fewer['metadata']['annotations'] if 'sorrypage-h0-v1' in key or 'sorrypage-h0-v2' in key]
+    assert [p['backend']['service']['name'] for p in fewer['spec']['rules'][0]['http']['paths']] == [
+        'sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-v0', 'sorrypage-h0-sorry']
+    # a stray one named like ours (a half-done write of an older run) goes with off
+    stray = copy.deepcopy(fewer)
+    stray['metadata']['annotations'][A + 'actions.sorrypage-h0-v7'] = fixed(API_BODY, 'application/json')
+    stray['spec']['rules'][1]['http']['paths'].append(variant_path('sorrypage-h0-v7', '/api/*'))
+    off = server_write(stray, plan.plan_off_in_place(stray))
+    assert off['spec'] == seed()['spec'] and off['metadata']['annotations'] == seed()['metadata']['annotations']
+
+
+def test_a_changed_variant_body_is_one_patch_and_a_lost_variant_annotation_is_drift():
+    on = server_write(seed(), plan.plan_on_in_place(seed(), [variant_page()]))
+    other = '{"status":503,"error":"maintenance","message":"Back at 06:00"}'
+    ops = plan.plan_on_in_place(on, [variant_page(variants=[ja(), api(body=other), accept_json()])])
+    again = server_write(on, ops)
+    assert again['metadata']['annotations'][A + 'actions.sorrypage-h0-v1'] == fixed(other, 'application/json')
+    assert plan.drift(again)['drifted'] is False
+    lost = copy.deepcopy(again)
+    del lost['metadata']['annotations'][A + 'conditions.sorrypage-h0-v0']
+    assert plan.drift(lost)['missing_annotations'] == [A + 'conditions.sorrypage-h0-v0']
+
+
+def test_our_ingress_in_a_group_holds_the_variants_and_records_their_markers():
+    manifest = plan.our_ingress([member('web')], 'shop', [variant_page(http_headers=[])])
+    paths = manifest['spec']['rules'][0]['http']['paths']
+    assert [(p['path'], p['backend']['service']['name']) for p in paths] == [
+        ('/*', 'sorrypage-h0-bypass0'), ('/*', 'sorrypage-h0-v0'), ('/api/*', 'sorrypage-h0-v1'),
+        ('/v2/*', 'sorrypage-h0-v1'), ('/*', 'sorrypage-h0-v2'), ('/*', 'sorrypage-h0-sorry')]
+    annotations = manifest['metadata']['annotations']
+    assert annotations[A + 'actions.sorrypage-h0-v1'] == fixed(API_BODY, 'application/json')
+    record = plan.read_record(manifest)
+    assert record['markers'] == [MARKER, JA_MARKER, API_MARKER]
+    assert A + 'conditions.sorrypage-h0-v2' in record['annotations']
+    maintenance, _preview = plan.parts_of(manifest)
+    assert maintenance['rules'] == manifest['spec']['rules']
+
+
+def test_the_preview_shows_the_default_page_of_a_set_with_variants():
+    part = plan.preview_part([variant_page()], '/_sorry-preview')
+    assert part['annotations'] == {A + 'actions.sorrypage-h0-preview': SORRY_JSON}
+
+
+def test_redact_masks_the_bypass_secret_and_leaves_the_variant_bodies():
+    shown = json.dumps(plan.redact(plan.plan_on_in_place(seed(), [variant_page()])))
+    assert SECRET not in shown
+    assert json.dumps(fixed(API_BODY, 'application/json')) in shown
+
+
+def test_variant_paths_count_in_the_rules_quota():
+    hosts = ['h%d.example.com' % i for i in range(14)]
+    # 14 hosts x (2 bypass + 1 + 2 + 1 variants + 1 sorry) = 98; one more variant path each is 112
+    plan.desired([variant_page(hosts=hosts)])
+    with pytest.raises(ValueError) as e:
+        plan.desired([variant_page(hosts=hosts, variants=[ja(), api(path_patterns=['/api/*', '/v2/*', '/v3/*']),
+                                                            accept_json()])])
+    assert str(e.value).startswith('the maintenance needs 112 listener rules')
+
+
+FOUR = [{'name': 'Accept-Language', 'values': ['ja', 'ja-*', 'ja_*', 'jp*']}]
+
+
+@pytest.mark.parametrize('variants, message', [
+    ('ja', 'sets[0].variants must be a list of variants (name, body, content_type, path_patterns, http_headers), '
+           'not str'),
+    (['ja'], 'sets[0].variants[0] must be a dict (name, body, content_type, path_patterns, http_headers), not str'),
+    ([ja(name='JA')], "sets[0].variants[0].name 'JA' must be 1 to 12 lowercase letters, digits or '-', like ja or api"),
+    ([ja(name='japanese-pages')], "sets[0].variants[0].name 'japanese-pages' must be 1 to 12 lowercase letters"),
+    ([ja(name=None)], "sets[0].variants[0].name 'None' must be 1 to 12"),
+    ([ja(), api(name='ja')], "sets[0].variants[1].name 'ja' is already the name of sets[0].variants[0]: names are "
+                             'unique within a set'),
+    ([ja(body='')], "sets[0].variants[0].body is empty: the variant's page is required"),
+    ([ja(body='x' * 1030)], 'sets[0].variants[0].body is 1030 characters, 6 over the 1024-character limit of an ALB '
+                            'fixed response'),
+    ([ja(body='\u00e9' * 1024 + 'x')], 'sets[0].variants[0].body is 1025 characters, 1 over'),  # characters, not bytes
+    ([ja(content_type='text/plain')], "sets[0].variants[0].content_type 'text/plain' is not one of text/html, "
+                                      'application/json'),
+    ([api(body='<p>down</p>')], 'sets[0].variants[0].body is not valid JSON, as content_type application/json says: '),
+    ([api(path_patterns=['api/*'])], "sets[0].variants[0].path_patterns: 'api/*' must start with '/': an Ingress "
+                                     'path is absolute'),
+    ([api(path_patterns=['/api/<x>'])], "sets[0].variants[0].path_patterns: '/api/<x>' may contain only letters"),
+    ([api(path_patterns=['/' + 'a' * 128])], "sets[0].variants[0].path_patterns: '/aaaaaaaaaaaaaaaaaaa...' is 129 "
+                                             'characters; the ALB allows at most 128'),
+    ([api(path_patterns=[])], "sets[0].variants[0].path_patterns must be a list of paths like /api/* "
+                              "(default ['/*'])"),
+    ([ja(http_headers=[{'name': 'Accept Language', 'values': ['ja*']}])],
+     "sets[0].variants[0].http_headers: name 'Accept Language' is not a valid HTTP header name"),
+    ([ja(http_headers=[{'name': 'Accept-Language', 'values': []}])],
+     "sets[0].variants[0].http_headers: header 'Accept-Language' needs at least one value"),
+    ([ja(http_headers='Accept-Language: ja')], 'sets[0].variants[0].http_headers must be a list of {name, values}'),
+    ([ja(http_headers=FOUR)], 'sets[0].variants[0]: each of its rules would have 6 condition values (1 host, '
+                              '1 path pattern, 4 header values), over the 5 of an ALB rule: drop header values or '
+                              'split it into two variants'),
+    ([ja(http_headers=[])], "sets[0].variants[0] matches every request (path_patterns /* and no http_headers), so "
+                            "the set's own body would never be served: give it http_headers or narrower "
+                            'path_patterns'),
+    ([api(path_patterns=['/api/*', '/*'])], 'sets[0].variants[0] matches every request'),
+    ([ja(marker='XYZ')], "sets[0].variants[0].marker 'XYZ' is not a page build marker: 10 lowercase hex characters"),
+])
+def test_bad_variants_are_refused_naming_the_variant_and_the_limit(variants, message):
+    with pytest.raises(ValueError) as e:
+        plan.plan_on_in_place(seed(), [page(variants=variants)])
+    assert message in str(e.value)
+
+
+def test_four_header_values_fit_a_variant_of_every_host_and_all_errors_come_at_once():
+    rules, _annotations = plan.desired([page(hosts=[], http_headers=[], variants=[ja(http_headers=FOUR)])])
+    assert rules[0]['http']['paths'][1] == variant_path('sorrypage-h0-v0')
+    with pytest.raises(ValueError) as e:
+        plan.desired([page(body='', variants=[ja(name='JA'), api(content_type='text/css')])])
+    assert str(e.value).split('; ') == [
+        'sets[0].body is empty: the Sorry page is required',
+        "sets[0].variants[0].name 'JA' must be 1 to 12 lowercase letters, digits or '-', like ja or api",
+        "sets[0].variants[1].content_type 'text/css' is not one of text/html, application/json"]
