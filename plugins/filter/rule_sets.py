@@ -6,14 +6,18 @@
 alb_sorry_rule (the functions of module_utils/_site_inputs.py).
 
 sorry_rule_sets(pages, rendered_pages, bypass_cidrs, bypass_header_names, bypass_target_group_arn, bypass_mirror,
-                passthrough_paths)  -> the rule_sets option of alb_sorry_site
+                passthrough_paths, api)  -> the rule_sets option of alb_sorry_site
+sorry_api_pages(api, reason, until, status_url) -> {'api.json': the JSON page} when sorry_api is set, else {}
+                                                   (module_utils/_variants.py)
+sorry_pages_used(pages)                            -> every page the entries use (default and languages), once
+sorry_markers_used(pages, rendered_pages, api)     -> the build markers of every page the site puts on
 sorry_http_headers(bypass_headers)   -> its http_headers option ([{name, values}])
 sorry_input_warnings(bypass_cidrs, bypass_headers) -> [str]
 sorry_info_tags(operator, reason, until, extra)    -> {sorrypage:by, sorrypage:why, sorrypage:until, ...}
 sorry_preview_plan(info, pages, preview_path, listener_ports) -> [{port, protocol, listener_arn, name, page, hosts,
                                                                    state}]
 sorry_preview_report(info, plan, preview_path)     -> [str]
-sorry_ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source)
+sorry_ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source, api)
                                                    -> the sets option of ingress_sorry (module_utils/_ingress_inputs.py)
 sorry_ingress_wait(sets, bypass_cidrs, bypass_headers, info) -> {hosts, bypass_source_ip, bypass_header} of
                                                    alb_sorry_wait (the header's value: no_log options only)
@@ -31,6 +35,7 @@ __metaclass__ = type
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_inputs
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_inputs
+from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.plugin_utils.filter_errors import refusing
 
 NOTHING_CHANGED = 'Nothing was changed: '
@@ -46,12 +51,18 @@ sorry_ingress_sets = refusing(_ingress_inputs.ingress_sets, NOTHING_CHANGED)
 sorry_ingress_wait = refusing(_ingress_inputs.wait_inputs, NOTHING_CHANGED)
 sorry_ingress_record_hosts = refusing(_ingress_inputs.record_hosts, NOTHING_CHANGED)
 sorry_ingress_problem = refusing(_ingress_inputs.ingress_problem, NOTHING_CHANGED)
+sorry_api_pages = refusing(_variants.api_pages, NOTHING_CHANGED)
+sorry_pages_used = refusing(_variants.pages_used, NOTHING_CHANGED)
+sorry_markers_used = refusing(_variants.markers_used, NOTHING_CHANGED)
 
 
 class FilterModule(object):
     def filters(self):
         return {
             'sorry_rule_sets': sorry_rule_sets,
+            'sorry_api_pages': sorry_api_pages,
+            'sorry_pages_used': sorry_pages_used,
+            'sorry_markers_used': sorry_markers_used,
             'sorry_http_headers': sorry_http_headers,
             'sorry_input_warnings': sorry_input_warnings,
             'sorry_info_tags': sorry_info_tags,

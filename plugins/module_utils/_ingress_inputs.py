@@ -20,6 +20,7 @@ __metaclass__ = type
 import fnmatch
 import ipaddress
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _page_problems
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import http_headers
@@ -145,7 +146,21 @@ def _target_groups(label, hosts, listeners):
     return distinct[0], []
 
 
-def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source=False):
+def _variant_sets(entry_variants, rendered_pages):
+    """The ``variants`` of one set: ``_variants``' with the body and marker of their page."""
+    out = []
+    for variant in entry_variants:
+        page = rendered_pages[variant['page']]
+        page = page if isinstance(page, dict) else {}
+        one = dict(name=variant['name'], body=page.get('body') or '', content_type=variant['content_type'],
+                   path_patterns=list(variant['path_patterns']), http_headers=[dict(h) for h in variant['http_headers']])
+        if page.get('marker'):
+            one['marker'] = page['marker']
+        out.append(one)
+    return out
+
+
+def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source=False, api=None):
     """The ``sets`` option of ingress_sorry: one set per sorry_pages entry.
 
     ``info``: alb_sorry_info's result (its ``listeners`` with ``routes``);
@@ -156,7 +171,10 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
     Each set is ``{hosts, body, source_ips, allow_any_source, http_headers:
     [{name, values}], target_groups}``; target_groups is ``[arn]`` when the
     hosts' requests go to one target group, ``[{arn, weight}]`` when they go
-    to one weighted forward, ``[]`` when there is no bypass. Raises
+    to one weighted forward, ``[]`` when there is no bypass; ``variants``
+    (when the entry has languages or ``api``, sorry_api, names it): the
+    variants of ``_variants.site_variants`` in rule order, each ``{name, body,
+    content_type, path_patterns, http_headers, marker}``. Raises
     ValueError naming every problem (the hosts and the target groups of a
     path-routed host), header values never shown. A page with a build
     marker gives its set a ``marker`` (ingress_sorry keeps it in its record).
@@ -175,6 +193,13 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
         problems.append(str(exc))
     if bypass_cidrs is not None and not isinstance(bypass_cidrs, (list, tuple)):
         problems.append('sorry_bypass_cidrs must be a list of CIDRs, got %s' % type(bypass_cidrs).__name__)
+    variants = []
+    try:
+        variants = _variants.site_variants(pages, api)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if api and not problems and _variants.API_PAGE not in rendered_pages:
+        problems.append('sorry_api is set but the JSON page (%s) was not built' % _variants.API_PAGE)
     if problems:
         raise ValueError('; '.join(problems))
     cidrs = list(bypass_cidrs or [])
@@ -193,6 +218,8 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
                    allow_any_source=allow_any_source, http_headers=[dict(h) for h in headers], target_groups=groups)
         if page.get('marker'):
             one['marker'] = page['marker']
+        if variants[index]:
+            one['variants'] = _variant_sets(variants[index], rendered_pages)
         sets.append(one)
     if problems:
         raise ValueError('; '.join(problems))
@@ -250,7 +277,7 @@ def record_hosts(ingress, info=None):
 
 
 def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=False, passthrough_paths=None,
-                    bypass_mirror='auto', bypass_target_group_arn=''):
+                    bypass_mirror='auto', bypass_target_group_arn='', api=None):
     """Why the Ingress driver cannot take the runbook inputs on this ALB ('' when it can), for the choice of driver,
     before the pages are built: inputs only the ALB driver has (passthrough paths, a mirrored bypass, a given bypass
     target group), a path-routed host, a host no rule forwards, a bad input."""
@@ -264,9 +291,9 @@ def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=
     if only_alb:
         return '%s: only the ALB driver has %s' % (', '.join(only_alb), 'them' if len(only_alb) > 1 else 'it')
     pages = pages if isinstance(pages, list) else []
-    placeholders = dict((entry.get('page'), {'body': ''}) for entry in pages if isinstance(entry, dict))
+    placeholders = dict((name, {'body': ''}) for name in _variants.pages_used(pages) + [_variants.API_PAGE])
     try:
-        ingress_sets(info, pages, placeholders, bypass_cidrs, bypass_headers, allow_any_source)
+        ingress_sets(info, pages, placeholders, bypass_cidrs, bypass_headers, allow_any_source, api)
     except ValueError as exc:
         return str(exc)
     return ''

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import AUTO
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import mirror_mode
 
@@ -54,7 +55,7 @@ def _page_problems(pages, rendered_pages):
     if repeated:
         problems.append('sorry_pages names must be unique, got %s (%s more than once)'
                         % (', '.join(names), ', '.join(repeated)))
-    missing = _unique([entry['page'] for entry in pages if entry['page'] not in rendered_pages])
+    missing = _unique([page for page in _variants.pages_used(pages) if page not in rendered_pages])
     if missing:
         problems.append('no rendered page for %s (sorry_rendered_pages has %s)'
                         % (', '.join(missing), ', '.join(rendered_pages) or 'none'))
@@ -69,19 +70,39 @@ def _unique(items):
     return out
 
 
+def _sorry_set(name, hosts, page_name, page, variant=None):
+    page = page if isinstance(page, dict) else {}
+    one = {'kind': 'sorry', 'name': name, 'host_headers': list(hosts), 'content': page.get('body') or '',
+           'tags': {'sorrypage:page': page_name, 'sorrypage:marker': page.get('marker') or ''}}
+    if variant:
+        one.update(path_patterns=list(variant['path_patterns']), content_type=variant['content_type'],
+                   match_headers=[dict(h) for h in variant['http_headers']])
+    return one
+
+
 def site_rule_sets(pages, rendered_pages, bypass_cidrs=(), bypass_header_names=(), bypass_target_group_arn='',
-                   bypass_mirror=False, passthrough_paths=()):
+                   bypass_mirror=False, passthrough_paths=(), api=None):
     """The rule sets of one alb_sorry_site run (its rule_sets option).
 
     Passthrough sets first (one per page entry, for its hosts, so the target
     group is inferred from that product's catch-all rule: a path condition
     cannot be added to mirrored copies that have their own), then the bypass
-    set (only when there is a CIDR or a header), then one sorry set per page
-    entry. Raises ValueError naming every problem of the inputs.
+    set (only when there is a CIDR or a header), then per page entry its
+    variants (``_variants``: the JSON ones of ``api`` (sorry_api), one per
+    other language, each named ``<entry>-<variant>``) and its default sorry
+    set. Raises ValueError naming every problem of the inputs.
     """
     rendered_pages = {} if rendered_pages is None else rendered_pages
     pages = [] if pages is None else pages
     problems = _page_problems(pages, rendered_pages)
+    variants = []
+    try:
+        variants = _variants.site_variants(pages, api)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if api and not problems and _variants.API_PAGE not in rendered_pages:
+        problems.append('sorry_api is set but the JSON page (%s) was not built: add sorry_api_pages to the rendered '
+                        'pages' % _variants.API_PAGE)
     mirror = None
     try:
         mirror = _flag(bypass_mirror, 'sorry_bypass_mirror', allow_auto=True)
@@ -105,12 +126,17 @@ def site_rule_sets(pages, rendered_pages, bypass_cidrs=(), bypass_header_names=(
         sets.append({'kind': 'bypass', 'name': 'bypass', 'host_headers': [], 'path_patterns': [], 'source_ips': cidrs,
                      'use_http_headers': by_header, 'mirror': mirror,
                      'target_group_arn': None if mirror else arn})
-    for entry in pages:
-        page = rendered_pages[entry['page']]
-        page = page if isinstance(page, dict) else {}
-        sets.append({'kind': 'sorry', 'name': entry['name'], 'host_headers': list(entry.get('hosts') or []),
-                     'content': page.get('body') or '',
-                     'tags': {'sorrypage:page': entry['page'], 'sorrypage:marker': page.get('marker') or ''}})
+    for entry, entry_variants in zip(pages, variants):
+        hosts = entry.get('hosts') or []
+        for variant in entry_variants:
+            sets.append(_sorry_set('%s-%s' % (entry['name'], variant['name']), hosts, variant['page'],
+                                   rendered_pages[variant['page']], variant))
+        sets.append(_sorry_set(entry['name'], hosts, entry['page'], rendered_pages[entry['page']]))
+    names = [one['name'] for one in sets if one['kind'] == 'sorry']
+    clash = _unique([name for name in names if names.count(name) > 1])
+    if clash:
+        raise ValueError('the rule names %s are given twice: a sorry_pages entry is named like the language or API '
+                         'rule of another (<entry>-<page>, <entry>-api, <entry>-json); rename it' % ', '.join(clash))
     return sets
 
 

@@ -101,7 +101,8 @@ def set_params(rule_set, state, http_headers, allow_any_source):
         content=rule_set.get('content'), content_type=rule_set.get('content_type') or 'text/html',
         status_code=rule_set.get('status_code'), host_headers=rule_set.get('host_headers') or [],
         path_patterns=rule_set.get('path_patterns') or [], source_ips=rule_set.get('source_ips') or [],
-        http_headers=list(http_headers or []) if rule_set.get('use_http_headers') else [],
+        http_headers=(list(http_headers or []) if rule_set.get('use_http_headers') else [])
+        + [dict(name=h.get('name'), values=list(h.get('values') or [])) for h in rule_set.get('match_headers') or []],
         target_group_arn=rule_set.get('target_group_arn'), mirror=rule_set.get('mirror', False),
         priority=None, allow_any_source=allow_any_source,
     )
@@ -122,6 +123,9 @@ def build_specs(rule_sets, state, http_headers=None, allow_any_source=False, com
         params = set_params(rule_set, state, http_headers, allow_any_source)
         if rule_set.get('use_http_headers') and not http_headers and state == 'present':
             errors.append('%s: use_http_headers is set but http_headers is empty' % label)
+        if rule_set.get('match_headers') and params['kind'] == 'bypass':
+            errors.append('%s: match_headers applies to kind sorry and preview (a bypass matches the secret '
+                          'http_headers)' % label)
         problems = _validate.validate(params)
         errors.extend('%s: %s' % (label, problem) for problem in problems)
         key = (params['kind'], params['name'] or params['kind'])
@@ -235,15 +239,80 @@ def rules_added(steps):
     return sum(len(step['plan']['creates']) - len(step['plan']['deletes']) for step in steps)
 
 
-def quota_error(balancer_name, rules_now, added, quota):
-    """The message when the plan would take the load balancer over its rules quota, else None."""
+CONTROLLER_TAG_PREFIXES = ('ingress.k8s.aws/', 'elbv2.k8s.aws/', 'service.k8s.aws/')
+# What to drop, per kind of rule, when the plan does not fit (in the order shown).
+BUDGET_KINDS = (
+    ('API (JSON)', 'fewer sorry_api entries or paths'),
+    ('language', 'fewer languages per entry (sorry_pages[].languages)'),
+    ('sorry', 'fewer sorry_pages entries (one entry may hold several hosts)'),
+    ('bypass', 'fewer bypass CIDRs or headers (5 values per rule)'),
+    ('bypass (mirror copies)', 'sorry_bypass_mirror: false with one target group'),
+    ('passthrough', 'fewer sorry_passthrough_paths'),
+    ('preview', 'no sorry_preview_path'),
+    ("the controller's", None),
+    ('other rules not ours', None),
+    ('on listeners not switched', None),
+)
+
+
+def _set_kind(spec):
+    if spec['kind'] == 'preview':
+        return 'preview'
+    if spec['kind'] == 'sorry':
+        if spec.get('content_type') == 'application/json':
+            return 'API (JSON)'
+        if any(name.lower() == 'accept-language' for name, _values in spec.get('headers') or []):
+            return 'language'
+        return 'sorry'
+    if spec['name'].startswith('passthrough-'):
+        return 'passthrough'
+    return 'bypass (mirror copies)' if spec.get('mirror') is True else 'bypass'
+
+
+def rules_by_kind(planned, entries, rules_now):
+    """What the load balancer would hold after the plan, by kind: [(kind, count)] of the kinds it has, in
+    BUDGET_KINDS order. ``planned``: plan_site's listeners; ``rules_now``: every non-default rule of the
+    load balancer now (listeners not switched count as they are)."""
+    kinds = dict((spec_key(entry['spec']), _set_kind(entry['spec'])) for entry in entries)
+    counts = {}
+    on_planned = 0
+    for listener in planned:
+        on_planned += len(listener.get('rules') or [])      # the non-default rules read
+        owned, foreign = _plan.classify(listener['final']['rules'])
+        for rule in owned:
+            kind = kinds.get(tuple(rule['owner'][:2]), 'bypass' if rule['owner'][0] == 'bypass' else rule['owner'][0])
+            counts[kind] = counts.get(kind, 0) + 1
+        for rule in foreign:
+            mine = any(key.startswith(CONTROLLER_TAG_PREFIXES) for key in rule.get('tags') or {})
+            kind = "the controller's" if mine else 'other rules not ours'
+            counts[kind] = counts.get(kind, 0) + 1
+    if rules_now - on_planned > 0:
+        counts['on listeners not switched'] = rules_now - on_planned
+    return [(kind, counts[kind]) for kind, _drop in BUDGET_KINDS if counts.get(kind)]
+
+
+def spec_key(spec):
+    return (spec['kind'], spec['name'])
+
+
+def quota_error(balancer_name, rules_now, added, quota, kinds=None):
+    """The message when the plan would take the load balancer over its rules quota, else None.
+
+    ``kinds`` (rules_by_kind) adds the count per kind after the run and what to drop."""
     quota = quota or DEFAULT_RULES_QUOTA
     if added <= 0 or rules_now + added <= quota:
         return None
     total = rules_now + added
-    return ("load balancer '%s' has %d rules and this run would add %d, %d in all: over its quota of %d "
-            "(rules-per-application-load-balancer, default rules not counted) by %d; remove rules, give fewer "
-            "listener_ports or ask AWS to raise the quota" % (balancer_name, rules_now, added, total, quota, total - quota))
+    message = ("load balancer '%s' has %d rules and this run would add %d, %d in all: over its quota of %d "
+               "(rules-per-application-load-balancer, default rules not counted) by %d"
+               % (balancer_name, rules_now, added, total, quota, total - quota))
+    if kinds:
+        drops = dict(BUDGET_KINDS)
+        message += '; after this run: %s; to fit, drop %d: %s' % (
+            ', '.join('%s %d' % (kind, count) for kind, count in kinds), total - quota,
+            '; '.join([drops[kind] for kind, _count in kinds if drops.get(kind)] + ['or give fewer listener_ports']))
+        return message + ', or ask AWS to raise the quota'
+    return message + '; remove rules, give fewer listener_ports or ask AWS to raise the quota'
 
 
 def needs_quota_read(rules_now, added):

@@ -116,6 +116,26 @@ options:
         description: Informational tags of this set's rules, over O(tags) (for example V(sorrypage:page)).
         type: dict
         default: {}
+      match_headers:
+        description:
+          - Request headers a sorry or preview rule of this set also matches, ANDed with its hosts and paths; not
+            secret (for example V(Accept-Language) with V(ja*) for the Japanese page, V(Accept) with
+            V(application/json*) for API clients). The ALB compares case-insensitively, with V(*) and V(?)
+            wildcards; every value of a rule counts in its 5 condition values.
+          - Their values are masked in the returned rules like every header value.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Header name, at most 40 characters.
+            type: str
+            required: true
+          values:
+            description: Values, at most 128 characters each.
+            type: list
+            elements: str
+            required: true
   http_headers:
     description:
       - Secret request headers that bypass, for the sets with O(rule_sets[].use_http_headers=true). The values
@@ -376,11 +396,13 @@ def _read(module, client):
         module.fail_json_aws(e, msg='could not read the load balancer; nothing was changed')
 
 
-def _quota(module, client, site, added):
+def _quota(module, client, site, planned, entries):
+    added = sum(_site_plan.rules_added(listener['steps']) for listener in planned)
     quota = None
     if _site_plan.needs_quota_read(site['rules_now'], added):
         quota = _elbv2.rules_quota(client)
-    message = _site_plan.quota_error(site['balancer']['LoadBalancerName'], site['rules_now'], added, quota)
+    message = _site_plan.quota_error(site['balancer']['LoadBalancerName'], site['rules_now'], added, quota,
+                                     _site_plan.rules_by_kind(planned, entries, site['rules_now']))
     if message:
         module.fail_json(msg='%s; nothing was changed' % message)
 
@@ -500,6 +522,10 @@ def main():
             content_type=dict(type='str', default='text/html', choices=list(_alb_limits.CONTENT_TYPES)),
             status_code=dict(type='int'),
             tags=dict(type='dict', default={}),
+            match_headers=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                values=dict(type='list', elements='str', required=True),
+            )),
         )),
         http_headers=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),
@@ -559,7 +585,7 @@ def main():
     if planned['errors']:
         module.fail_json(msg='nothing was changed: %s' % '; '.join(planned['errors']), errors=planned['errors'])
     planned = planned['listeners']
-    _quota(module, client, site, sum(_site_plan.rules_added(listener['steps']) for listener in planned))
+    _quota(module, client, site, planned, entries)
 
     changed = any(step['plan']['changed'] for listener in planned for step in listener['steps'])
     if module.check_mode or not changed:

@@ -236,11 +236,39 @@ def test_quota_exceeded_changes_nothing(moto, counter, site):
     assert result['failed'] is True
     assert result['msg'] == (
         "load balancer '%s' has 6 rules and this run would add 108, 114 in all: over its quota of 100 "
-        "(rules-per-application-load-balancer, default rules not counted) by 14; remove rules, give fewer "
-        "listener_ports or ask AWS to raise the quota; nothing was changed" % site['load_balancer_name'])
+        "(rules-per-application-load-balancer, default rules not counted) by 14; after this run: sorry 4, bypass 102, "
+        "passthrough 2, the controller's 6; to fit, drop 14: fewer sorry_pages entries (one entry may hold several "
+        "hosts); fewer bypass CIDRs or headers (5 values per rule); fewer sorry_passthrough_paths; or give fewer "
+        "listener_ports, or ask AWS to raise the quota; nothing was changed" % site['load_balancer_name'])
     reads, writes = split(counter.snapshot())
     assert writes == {}
     assert reads['DescribeAccountLimits'] == 1
+    assert snapshot(elbv2, site) == original
+
+
+@pytest.mark.sandbox_only
+def test_the_budget_takes_a_plan_of_exactly_the_quota_and_refuses_one_rule_more(moto, counter, site):
+    """On one listener: the site's 6 rules + passthrough 1 + sorry 2 + a language rule 1 + the header bypass 1 +
+    one rule per 5 CIDRs; 445 CIDRs make 100 rules, 446 make 101."""
+    elbv2 = moto.client('elbv2')
+    original = snapshot(elbv2, site)
+    port = sorted(site['listeners'])[0]
+
+    def args_with(count):
+        args = site_args(site, listener_ports=[port])
+        args['rule_sets'][1]['source_ips'] = ['10.%d.%d.0/24' % (i // 250, i % 250) for i in range(count)]
+        args['rule_sets'].insert(2, dict(kind='sorry', name='shop-ja', host_headers=[site['hosts'][0]],
+                                         content='<h1>ja</h1>', match_headers=[{'name': 'Accept-Language', 'values': ['ja*']}]))
+        return args
+
+    assert ok(run(counter.url, args_with(445), check=True))['changed'] is True
+    counter.reset()
+    result = run(counter.url, args_with(446))
+    assert result['failed'] is True
+    assert "this run would add 95, 101 in all: over its quota of 100" in result['msg'], result['msg']
+    assert 'after this run: language 1, sorry 2, bypass 91, passthrough 1, the controller' in result['msg'], result['msg']
+    assert 'fewer languages per entry (sorry_pages[].languages)' in result['msg']
+    assert split(counter.snapshot())[1] == {}
     assert snapshot(elbv2, site) == original
 
 

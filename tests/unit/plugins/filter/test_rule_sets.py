@@ -16,9 +16,11 @@ RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': 'm-en'}}
 
 def test_every_filter_is_registered_under_its_name():
     filters = F.FilterModule().filters()
-    assert sorted(filters) == ['sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_problem', 'sorry_ingress_record_hosts',
-                               'sorry_ingress_sets', 'sorry_ingress_wait', 'sorry_input_warnings', 'sorry_preview_plan',
+    assert sorted(filters) == ['sorry_api_pages', 'sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_problem',
+                               'sorry_ingress_record_hosts', 'sorry_ingress_sets', 'sorry_ingress_wait',
+                               'sorry_input_warnings', 'sorry_markers_used', 'sorry_pages_used', 'sorry_preview_plan',
                                'sorry_preview_report', 'sorry_rule_sets']
+    assert filters['sorry_api_pages'] is F.sorry_api_pages
     assert filters['sorry_ingress_sets'] is F.sorry_ingress_sets
     assert filters['sorry_rule_sets'] is F.sorry_rule_sets
 
@@ -34,6 +36,11 @@ def test_rule_sets_through_the_filter():
 
 
 @pytest.mark.parametrize('name, args, message', [
+    ('sorry_rule_sets', ([{'name': 'shop', 'page': 'en'}], RENDERED, [], [], '', 'auto', [], {'shop': {'paths': 'x'}}),
+     'Nothing was changed: sorry_api[shop].paths must be a list of path patterns such as /api/*'),
+    ('sorry_api_pages', ({'shop': {}}, 'x', 'y' * 1100),
+     "Nothing was changed: the JSON body for API clients does not fit the ALB's 1024 characters even without its "
+     'message: shorten sorry_until or sorry_status_url'),
     ('sorry_rule_sets', ([{'name': 'shop', 'page': 'de'}], RENDERED),
      'Nothing was changed: no rendered page for de (sorry_rendered_pages has en)'),
     ('sorry_rule_sets', ([{'name': 'a', 'page': 'en'}, {'name': 'a', 'page': 'en'}], RENDERED),

@@ -291,3 +291,42 @@ def test_preview_make_room_must_be_auto_or_a_boolean():
     with pytest.raises(ValueError) as raised:
         S.preview_plan(found, TWO_PAGES[:1], '/_p', make_room='sometimes')
     assert str(raised.value) == "sorry_make_room must be true, false or auto, got 'sometimes'"
+
+
+# variants: languages and API clients
+
+def test_variant_sets_go_in_front_of_their_entrys_default_sorry_set():
+    pages = [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com'], 'languages': {'ja': 'ja'}},
+             {'name': 'rest', 'page': 'en'}]
+    rendered = dict(RENDERED, **{'api.json': {'body': '{"status":503}', 'marker': 'm-api'}})
+    sets = S.site_rule_sets(pages, rendered, api={'shop': {'paths': ['/api/*']}})
+    assert [one['name'] for one in sets] == ['shop-api', 'shop-json', 'shop-ja', 'shop', 'rest']
+    api, accept, ja = sets[:3]
+    assert api == {'kind': 'sorry', 'name': 'shop-api', 'host_headers': ['shop.example.com'], 'content': '{"status":503}',
+                   'path_patterns': ['/api/*'], 'content_type': 'application/json', 'match_headers': [],
+                   'tags': {'sorrypage:page': 'api.json', 'sorrypage:marker': 'm-api'}}
+    assert accept['match_headers'] == [{'name': 'Accept', 'values': ['application/json*']}]
+    assert ja['content'] == '<p>gomen</p>' and ja['content_type'] == 'text/html'
+    assert ja['match_headers'] == [{'name': 'Accept-Language', 'values': ['ja*']}]
+    assert ja['tags'] == {'sorrypage:page': 'ja', 'sorrypage:marker': 'm-ja'}
+    assert 'match_headers' not in sets[3]
+
+
+def test_a_language_page_not_built_is_refused():
+    pages = [{'name': 'shop', 'page': 'en', 'languages': {'fr': 'fr'}}]
+    with pytest.raises(ValueError) as err:
+        S.site_rule_sets(pages, RENDERED)
+    assert 'no rendered page for fr' in str(err.value)
+
+
+def test_an_api_without_its_json_page_is_refused():
+    with pytest.raises(ValueError) as err:
+        S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, api={'shop': {}})
+    assert 'the JSON page (api.json) was not built' in str(err.value)
+
+
+def test_an_entry_named_like_anothers_variant_is_refused():
+    pages = [{'name': 'shop', 'page': 'en', 'languages': {'ja': 'ja'}}, {'name': 'shop-ja', 'page': 'ja', 'hosts': ['x']}]
+    with pytest.raises(ValueError) as err:
+        S.site_rule_sets(pages, RENDERED)
+    assert 'the rule names shop-ja are given twice' in str(err.value)

@@ -339,3 +339,40 @@ def test_without_markers_off_is_exactly_as_before():
         assert [r['arn'] for r in plain['final']['rules']][:4] == [
             'ing%d-office' % plain['port'], 'ing%d-header' % plain['port'], 'ing%d-sorry' % plain['port'],
             'ing%d-preview' % plain['port']]
+
+
+def test_match_headers_join_the_conditions_of_a_sorry_set_and_are_refused_on_a_bypass():
+    sets = [{'kind': 'sorry', 'name': 'shop-ja', 'host_headers': ['shop.example.com'], 'content': '<p>ja</p>',
+             'match_headers': [{'name': 'Accept-Language', 'values': ['ja*']}]},
+            {'kind': 'bypass', 'name': 'bypass', 'source_ips': ['203.0.113.0/24'],
+             'match_headers': [{'name': 'Accept', 'values': ['x']}]}]
+    entries, errors, _warnings = S.build_specs(sets, 'present')
+    assert [entry['spec']['headers'] for entry in entries if entry['spec']['kind'] == 'sorry'] == [
+        [('Accept-Language', ['ja*'])]]
+    assert errors == ["rule_sets[1] (bypass 'bypass'): match_headers applies to kind sorry and preview (a bypass "
+                      'matches the secret http_headers)']
+
+
+def test_the_budget_counts_every_rule_after_the_plan_by_kind_and_says_what_to_drop():
+    sets = rule_sets() + [
+        dict(kind='sorry', name='shop-ja', host_headers=['shop.test'], content='<p>ja</p>',
+             match_headers=[{'name': 'Accept-Language', 'values': ['ja*']}]),
+        dict(kind='sorry', name='shop-api', host_headers=['shop.test'], path_patterns=['/api/*'], content='{}',
+             content_type='application/json')]
+    entries = entries_for(sets)
+    planned = S.plan_site([controller_listener(443), controller_listener(80, count=2)], entries, 'present',
+                          make_room=True)['listeners']
+    kinds = S.rules_by_kind(planned, entries, rules_now=5 + 7)
+    # per listener: the office bypass is 2 rules (the CIDR, the header), the set named passthrough 1
+    assert kinds == [('API (JSON)', 2), ('language', 2), ('sorry', 4), ('bypass', 6), ("the controller's", 5),
+                     ('on listeners not switched', 7)]
+    added = sum(S.rules_added(listener['steps']) for listener in planned)
+    assert added == 14
+    message = S.quota_error('shop', 12, 95, None, kinds)
+    assert message == (
+        "load balancer 'shop' has 12 rules and this run would add 95, 107 in all: over its quota of 100 "
+        "(rules-per-application-load-balancer, default rules not counted) by 7; after this run: API (JSON) 2, "
+        "language 2, sorry 4, bypass 6, the controller's 5, on listeners not switched 7; to fit, drop 7: "
+        "fewer sorry_api entries or paths; fewer languages per entry (sorry_pages[].languages); fewer sorry_pages "
+        "entries (one entry may hold several hosts); fewer bypass CIDRs or headers (5 values per rule); "
+        "or give fewer listener_ports, or ask AWS to raise the quota")
