@@ -277,4 +277,4 @@ def test_workflow_never_switches_off_without_an_approval(play):  # pylint: disab
     # The only way into off: the approval's success. No failure or always edge anywhere.
     assert [(src, how) for src, how, dst in edges if dst == 'maintenance-off'] == [('approve-off', 'success')]
     assert kinds['approve-off'] == 'workflow_approval'
-    assert all(how == 'success' for _, how, _ in edges)
+    assert all(edge[1] == 'success' for edge in edges)

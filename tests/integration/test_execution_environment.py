@@ -33,8 +33,8 @@ def _tool(name):
 
 def _run(args, cwd=None):
     proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, '%s failed (rc %d):\n%s\n%s' % (' '.join(args), proc.returncode, proc.stdout,
-                                                                   proc.stderr)
+    command = ' '.join(args)
+    assert proc.returncode == 0, '%s failed (rc %d):\n%s\n%s' % (command, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
 
 
