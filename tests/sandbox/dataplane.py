@@ -36,6 +36,21 @@ requests from those stale rules. The test decides when "later" comes, so no
 outcome depends on how fast a step ran. If a read fails (moto gone), the last
 rules keep being served and ``last_error`` says why. HTTPS listeners are
 served as plain HTTP locally, with X-Forwarded-Proto: https.
+
+Behind CloudFront: ``set_cloudfront(origin_header=(name, value),
+edge_ip='127.0.0.9', hosts=None)`` gives every listener a second port that
+plays the distribution in front of it (``cloudfront_url_for(port)``). A
+request there reaches the rules as CloudFront's would: the source address
+they see is the edge's (``edge_ip``), ``CloudFront-Viewer-Address`` is the
+client's real address and TCP port (replacing any the client sent), the
+origin custom header is added (replacing any the client sent), and the
+client's address is appended to X-Forwarded-For. ``hosts`` are the
+distribution's alternate domain names (None: every host; another host gets
+CloudFront's 403). Every viewer header is forwarded (an AllViewer origin
+request policy) and nothing is cached. The response gets CloudFront's
+``Via`` and ``X-Cache``. A request to the listener's own port is still
+answered with exactly the headers the client sent, so a forged viewer
+address can be tried.
 """
 import http.client
 import secrets
@@ -44,6 +59,7 @@ import time
 from collections import namedtuple
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -60,9 +76,12 @@ TARGET_GROUP_HEADER = 'X-Sandbox-Target-Group'
 TARGET_GROUP_ARN_HEADER = 'X-Sandbox-Target-Group-Arn'
 TARGET_HEADER = 'X-Sandbox-Target'
 VERSION_HEADER = 'X-Sandbox-Version'
+VIEWER_ADDRESS_HEADER = 'CloudFront-Viewer-Address'
 
 OFFICE_IP = '127.0.0.2'
 PUBLIC_IP = '127.0.0.3'
+EDGE_IP = '127.0.0.9'
+CLOUDFRONT_EDGE_ID = '0123456789abcdef0123456789abcdef'  # the <id>.cloudfront.net in Via
 
 # Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded by a proxy.
 _HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
@@ -169,6 +188,33 @@ class RuleHistory:
             return list(self._latest)
 
 
+@dataclass(frozen=True)
+class CloudFront:
+    """The distribution in front of the listeners: its origin custom header ``(name, value)`` (None: none), the
+    address its edge connects to the ALB from, and its alternate domain names (empty: every host)."""
+    origin_header: Optional[Tuple[str, str]] = None
+    edge_ip: str = EDGE_IP
+    hosts: Tuple[str, ...] = ()
+
+    def serves(self, host):
+        return not self.hosts or (host or '').lower() in {h.lower() for h in self.hosts}
+
+    def origin_request_headers(self, headers, viewer_ip, viewer_port):
+        """The headers CloudFront sends to the origin for a viewer request with ``headers`` from ``viewer_ip:port``."""
+        replaced = {VIEWER_ADDRESS_HEADER.lower(), 'x-forwarded-for', 'via'}
+        if self.origin_header:
+            replaced.add(self.origin_header[0].lower())
+        out = [(k, v) for k, v in headers if k.lower() not in replaced]
+        sent_for = [v for k, v in headers if k.lower() == 'x-forwarded-for']
+        sent_via = [v for k, v in headers if k.lower() == 'via']
+        out += [('X-Forwarded-For', ', '.join(sent_for + [viewer_ip])),
+                ('Via', ', '.join(sent_via + ['1.1 %s.cloudfront.net (CloudFront)' % CLOUDFRONT_EDGE_ID])),
+                (VIEWER_ADDRESS_HEADER, '%s:%d' % (viewer_ip, viewer_port))]
+        if self.origin_header:
+            out.append(tuple(self.origin_header))
+        return out
+
+
 @dataclass
 class Listener:
     """One emulated listener and where it is served locally."""
@@ -179,6 +225,7 @@ class Listener:
     default_actions: list
     history: RuleHistory
     url: str = ''
+    cloudfront_url: str = ''
     last_read: float = float('-inf')
     last_error: str = ''
     read_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -213,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b''
 
     def _handle(self):
-        self.server.dataplane.handle(self, self.server.listener)
+        self.server.dataplane.handle(self, self.server.listener, via_cloudfront=self.server.front)
 
     def reply(self, status, headers, body, reason=None):
         # A forwarded response keeps the target's Server/Date, as ALB does; ALB's own answers say awselb/2.0.
@@ -237,10 +284,17 @@ class _ListenerServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, dataplane, listener):
+    def __init__(self, address, dataplane, listener, front=False):
         self.dataplane = dataplane
         self.listener = listener
+        self.front = front  # True: this port plays the CloudFront distribution in front of the listener
         super().__init__(address, _Handler)
+
+
+def _cloudfront_answer(status):
+    """The headers CloudFront adds to what it returns to the viewer (no caching here)."""
+    return [('Via', '1.1 %s.cloudfront.net (CloudFront)' % CLOUDFRONT_EDGE_ID),
+            ('X-Cache', 'Error from cloudfront' if status >= 400 else 'Miss from cloudfront')]
 
 
 def _error_page(status, reason):
@@ -259,11 +313,12 @@ class DataPlane:
     rules since the last ``hold_propagation()``. ``live_targets``: None
     (every forward reaches the app), or a callable returning ``{address:
     version}`` of the targets that answer now: forwards then go to registered
-    targets only, as with ``target-type: ip``.
+    targets only, as with ``target-type: ip``. ``cloudfront``: a CloudFront
+    to serve every listener behind from the start (or ``set_cloudfront()``).
     """
 
     def __init__(self, elbv2, listeners, app_url, refresh_interval=0.2,
-                 host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic, live_targets=None):
+                 host='127.0.0.1', upstream_timeout=10.0, clock=time.monotonic, live_targets=None, cloudfront=None):
         self.elbv2 = elbv2
         self.targets = [listeners] if isinstance(listeners, str) else list(listeners)
         self.app_url = app_url
@@ -273,6 +328,7 @@ class DataPlane:
         self.host = host
         self.upstream_timeout = upstream_timeout
         self.live_targets = live_targets
+        self.cloudfront = cloudfront
         self.listeners = {}
         self.log = []
         self._clock = clock
@@ -308,15 +364,36 @@ class DataPlane:
             if listener.last_error:
                 self.stop()
                 raise RuntimeError('cannot read the rules of %s: %s' % (listener.arn, listener.last_error))
-            port = free_port(self.host)
-            server = _ListenerServer((self.host, port), self, listener)
-            listener.url = 'http://%s:%d' % (self.host, port)
+            listener.url = self._serve(listener)
             self.listeners[listener.arn] = listener
-            thread = threading.Thread(target=server.serve_forever, args=(0.05,), name='dataplane-%d' % port, daemon=True)
-            thread.start()
-            self._servers.append(server)
-            self._threads.append(thread)
+        if self.cloudfront is not None:
+            self._serve_cloudfront()
         return self
+
+    def _serve(self, listener, front=False):
+        port = free_port(self.host)
+        server = _ListenerServer((self.host, port), self, listener, front=front)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                  name='dataplane-%s%d' % ('cloudfront-' if front else '', port), daemon=True)
+        thread.start()
+        self._servers.append(server)
+        self._threads.append(thread)
+        return 'http://%s:%d' % (self.host, port)
+
+    def _serve_cloudfront(self):
+        for listener in self.listeners.values():
+            if not listener.cloudfront_url:
+                listener.cloudfront_url = self._serve(listener, front=True)
+
+    def set_cloudfront(self, origin_header=None, edge_ip=EDGE_IP, hosts=None):
+        """Put a CloudFront distribution in front of every listener (or change the one there): ``origin_header``
+        ``(name, value)`` is its secret origin custom header (None: none), ``edge_ip`` the address the rules see,
+        ``hosts`` its alternate domain names (None: every host). Its ports: ``cloudfront_url_for()``."""
+        self.cloudfront = CloudFront(origin_header=tuple(origin_header) if origin_header else None, edge_ip=edge_ip,
+                                     hosts=tuple(hosts or ()))
+        if self._servers:
+            self._serve_cloudfront()
+        return self.cloudfront
 
     def stop(self):
         for server in self._servers:
@@ -325,6 +402,8 @@ class DataPlane:
         for thread in self._threads:
             thread.join(10)
         self._servers, self._threads = [], []
+        for listener in self.listeners.values():
+            listener.cloudfront_url = ''
 
     def __enter__(self):
         return self.start()
@@ -355,6 +434,13 @@ class DataPlane:
     def url_for(self, key, load_balancer_arn=None):
         """Local base URL of the listener on port ``key`` (or with ARN ``key``)."""
         return self.listener(key, load_balancer_arn).url
+
+    def cloudfront_url_for(self, key, load_balancer_arn=None):
+        """Local base URL of the CloudFront distribution in front of the listener on port ``key`` (or ARN ``key``)."""
+        listener = self.listener(key, load_balancer_arn)
+        if not listener.cloudfront_url:
+            raise LookupError('no CloudFront in front of %s: call set_cloudfront() first' % listener.arn)
+        return listener.cloudfront_url
 
     # -- rules ---------------------------------------------------------------
 
@@ -435,15 +521,28 @@ class DataPlane:
                 return self.app_url[key]
         return None
 
-    def handle(self, handler, listener):
-        """Answer one request that ``handler`` received on ``listener``."""
+    def handle(self, handler, listener, via_cloudfront=False):
+        """Answer one request that ``handler`` received on ``listener`` (``via_cloudfront``: on its CloudFront port)."""
         started = time.monotonic()
         body_in = handler._read_body()  # pylint: disable=protected-access
-        client_ip = handler.client_address[0]
-        req = Request.parse(handler.command, handler.path, handler.headers.items(), client_ip)
+        client_ip, headers_in, viewer = handler.client_address[0], list(handler.headers.items()), None
+        front = self.cloudfront if via_cloudfront else None
+        if front is not None:
+            viewer = '%s:%d' % handler.client_address[:2]
+            headers_in = front.origin_request_headers(headers_in, *handler.client_address[:2])
+            client_ip = front.edge_ip
+        req = Request.parse(handler.command, handler.path, headers_in, client_ip)
         entry = {'time': time.time(), 'listener_arn': listener.arn, 'listener_port': listener.port, 'client_ip': client_ip,
                  'method': handler.command, 'host': req.host, 'target': handler.path, 'rule': None, 'rule_arn': None,
-                 'action': None, 'target_group': None, 'target_ip': None, 'stale': False}
+                 'action': None, 'target_group': None, 'target_ip': None, 'stale': False, 'viewer': viewer}
+        if front is not None and not front.serves(req.host):
+            body = ('sandbox CloudFront: %s is not an alternate domain name of the distribution (%s)\n'
+                    % (req.host, ', '.join(front.hosts))).encode('utf-8')
+            entry.update(status=403, bytes=len(body), seconds=time.monotonic() - started)
+            with self._log_lock:
+                self.log.append(entry)
+            handler.reply(403, [('Content-Type', 'text/plain; charset=utf-8')] + _cloudfront_answer(403), body)
+            return
         common = [(LISTENER_HEADER, '%s:%d' % (listener.protocol, listener.port))]
         try:
             self._maybe_refresh(listener)
@@ -467,6 +566,8 @@ class DataPlane:
             release = self._release_after is not None and self.stale_answers >= self._release_after
         if release:
             self.release_propagation()  # before replying: the caller's next request gets the new rules
+        if front is not None:
+            headers = [(k, v) for k, v in headers if k.lower() not in ('via', 'x-cache')] + _cloudfront_answer(status)
         handler.reply(status, common + headers, body, reason)
 
     def _answer(self, match, req, listener, handler, body_in, entry):
@@ -481,9 +582,9 @@ class DataPlane:
         if kind == 'redirect':
             status, location = redirect_location(match.action, req, listener.protocol, listener.port)
             return status, [('Location', location), ('Content-Type', 'text/html')], b'', None
-        return self._forward(match, listener, handler, body_in, entry)
+        return self._forward(match, req, listener, handler, body_in, entry)
 
-    def _forward(self, match, listener, handler, body_in, entry):
+    def _forward(self, match, req, listener, handler, body_in, entry):  # pylint: disable=too-many-locals
         tg_arn = forward_target_group(match.action)
         upstream = self._upstream(tg_arn) if tg_arn else None
         if upstream is None:
@@ -499,9 +600,10 @@ class DataPlane:
             target = [(TARGET_HEADER, picked[0]), (VERSION_HEADER, picked[1])]
         ours = ('content-length', TARGET_GROUP_HEADER.lower(), TARGET_GROUP_ARN_HEADER.lower(), TARGET_HEADER.lower(),
                 VERSION_HEADER.lower())
-        headers = [(k, v) for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP and k.lower() not in ours]
-        forwarded_for = handler.headers.get('X-Forwarded-For')
-        client_ip = handler.client_address[0]
+        # req carries what the ALB received: the client's headers, or CloudFront's origin request and its edge address.
+        headers = [(k, v) for k, v in req.headers if k.lower() not in _HOP_BY_HOP and k.lower() not in ours]
+        forwarded_for = ', '.join(req.header_values('X-Forwarded-For'))
+        client_ip = req.source_ip
         headers = [(k, v) for k, v in headers if k.lower() not in ('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port')]
         headers += [('X-Forwarded-For', '%s, %s' % (forwarded_for, client_ip) if forwarded_for else client_ip),
                     ('X-Forwarded-Proto', listener.protocol.lower()),
