@@ -23,6 +23,7 @@ pytestmark = pytest.mark.sandbox_only
 MODULE = 'sorrypage.aws.ingress_sorry'
 SECRET = 'bypass-token-77a1e0'
 MARKER, JA_MARKER, API_MARKER = '1a2b3c4d5e', '0f1e2d3c4b', '9a8b7c6d5e'
+TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-ing-shopweb-0a1b2c3d4e/0123456789abcdef'
 BODY = '<!doctype html><title>Maintenance</title><p>Back soon. %s</p>' % MARKER
 JA_BODY = '<!doctype html><html lang="ja"><title>メンテナンス中</title><p>ただいまメンテナンス中です。%s</p>' % JA_MARKER
 API_BODY = json.dumps({'status': 503, 'error': 'maintenance', 'message': 'Back soon', 'until': '06:00 UTC',
@@ -149,5 +150,30 @@ def test_a_ja_browser_gets_the_japanese_page_an_api_client_json_and_off_restores
             reconciler.tick()
             assert reconciler.errors == []
         assert snapshot_listener(elbv2, listener) == before
+    finally:
+        kube.stop()
+
+
+def test_a_bad_variant_fails_before_any_write_naming_it(tmp_path):
+    kube = K8sApi(pod_delay=0).start()
+    try:
+        kube.write_kubeconfig(str(tmp_path / 'kubeconfig'))
+        site = {'name': 'ingvarbad', 'controller_managed': True, 'stack': 'ingvarbad/main', 'https': False,
+                'hosts': ['shop.example.test', 'blog.example.test'], 'dns_name': 'ingvarbad.elb.test',
+                'target_groups': {svc: TG for svc in ('shop-api', 'shop-web', 'blog-web')}}
+        seeded = seed_ingress(kube, site)
+        before = kube.get('ingresses', 'main', 'ingvarbad')
+        page = sets('shop.example.test', TG)
+        page[0]['variants'][1]['body'] = '<p>not JSON</p>'
+        page[0]['variants'][0]['http_headers'][0]['values'] = ['ja', 'ja-*', 'ja_*', 'jp*']
+        result = run_module(MODULE, dict(state='present', stack=seeded['stack'], sets=page,
+                                         kubeconfig=kube.kubeconfig, context='sandbox'))
+        assert result.get('failed') is True
+        assert ('sets[0].variants[0]: each of its rules would have 6 condition values (1 host, 1 path pattern, '
+                '4 header values), over the 5 of an ALB rule') in result['msg']
+        assert 'sets[0].variants[1].body is not valid JSON, as content_type application/json says' in result['msg']
+        assert SECRET not in json.dumps(result)
+        assert [r for r in kube.request_log if r.method != 'GET' and '/ingresses' in r.path] == []
+        assert kube.get('ingresses', 'main', 'ingvarbad') == before
     finally:
         kube.stop()
