@@ -9,6 +9,7 @@ passes every answer as a string. The workflow is checked for its one rule: no pa
 through a person's approval.
 """
 import copy
+import importlib
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ if _COLLECTIONS not in sys.path:
 # pylint: disable=wrong-import-position
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
+from ansible.template import Templar  # noqa: E402
 from ansible_collections.sorrypage.aws.plugins.module_utils import _driver, _probe_report, _site_state  # noqa: E402
 
 PLAYBOOK = os.path.join(REPO, 'playbooks', 'awx_setup.yml')
@@ -106,6 +108,47 @@ def survey_problems(entry, survey, argument_specs):
     return problems
 
 
+# What AWX accepts in a survey_spec (its API refuses the rest with a 400): question types and the Python type of
+# a non-empty default for each.
+AWX_TYPES = {'text': str, 'textarea': str, 'password': str, 'multiplechoice': str, 'multiselect': (str, list),
+             'integer': int, 'float': (float, int)}
+
+
+def awx_spec_problems(survey):
+    """What the controller's API would refuse in ``survey`` (a survey_spec), one message each; empty: accepted."""
+    problems = []
+    for field, kind in (('name', str), ('description', str), ('spec', list)):
+        if not isinstance(survey.get(field), kind):
+            problems.append('%s: missing or not a %s' % (field, kind.__name__))
+    if problems or not survey['spec']:
+        return problems or ['spec: no question']
+    variables = set()
+    for index, question in enumerate(survey['spec']):
+        where = 'question %d (%s)' % (index, question.get('variable'))
+        for field, kind in (('type', str), ('question_name', str), ('variable', str), ('required', bool)):
+            if not isinstance(question.get(field), kind):
+                problems.append('%s: %s missing or not a %s' % (where, field, kind.__name__))
+        if question.get('variable') in variables:
+            problems.append('%s: variable asked twice' % where)
+        variables.add(question.get('variable'))
+        kind = question.get('type')
+        if kind not in AWX_TYPES:
+            problems.append('%s: type %s is not one of %s' % (where, kind, ', '.join(sorted(AWX_TYPES))))
+            continue
+        default = question.get('default', '')
+        if default != '' and not isinstance(default, AWX_TYPES[kind]):
+            problems.append('%s: default %r is not a %s' % (where, default, kind))
+        for limit in ('min', 'max'):
+            if question.get(limit) is not None and not isinstance(question[limit], int):
+                problems.append('%s: %s %r is not an integer' % (where, limit, question[limit]))
+        if kind in ('multiplechoice', 'multiselect'):
+            if 'choices' not in question:
+                problems.append('%s: a %s without choices' % (where, kind))
+            elif default != '' and default not in _choices(question):
+                problems.append('%s: default %r is not one of the choices' % (where, default))
+    return problems
+
+
 def _answers(question):
     """Every answer the question can give, as AWX passes them (strings)."""
     if question['type'] == 'multiplechoice':
@@ -126,6 +169,30 @@ def argument_specs():
 @pytest.fixture(scope='module')
 def play():
     return DataLoader().load_from_file(PLAYBOOK)[0]
+
+
+class _Spec(Exception):
+    """Carries the argument spec an awx.awx module builds in main(), caught before it reaches a controller."""
+
+    def __init__(self, argument_spec, **kwargs):
+        super().__init__('argument spec')
+        self.argument_spec = argument_spec
+        self.kwargs = kwargs
+
+
+def _raise_spec(argument_spec=None, **kwargs):
+    raise _Spec(argument_spec, **kwargs)
+
+
+def awx_module_spec(name, monkeypatch):
+    """(argument_spec, checks) of awx.awx module ``name``, the way its main() builds them."""
+    module = importlib.import_module('ansible_collections.awx.awx.plugins.modules.%s' % name)
+    monkeypatch.setattr(module, 'ControllerAPIModule', _raise_spec)
+    with pytest.raises(_Spec) as caught:
+        module.main()
+    checks = dict((k, v) for k, v in caught.value.kwargs.items()
+                  if k in ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by'))
+    return caught.value.argument_spec, checks
 
 
 def _task(play, module):  # pylint: disable=redefined-outer-name
@@ -151,6 +218,27 @@ def test_ansible_lint_production_profile():
 @pytest.mark.parametrize('entry', ['prepare', 'on', 'off', 'status'])
 def test_survey_matches_the_argument_specs(entry, surveys, argument_specs):  # pylint: disable=redefined-outer-name
     assert survey_problems(entry, surveys[entry], argument_specs) == []
+
+
+@pytest.mark.parametrize('entry', ['prepare', 'on', 'off', 'status'])
+def test_survey_is_one_the_controller_accepts(entry, surveys):  # pylint: disable=redefined-outer-name
+    assert awx_spec_problems(surveys[entry]) == []
+
+
+def test_controller_rules_report_a_bad_survey(surveys):  # pylint: disable=redefined-outer-name
+    bad = copy.deepcopy(surveys['off'])
+    bad['spec'][0]['default'] = 'fast'
+    bad['spec'][1]['type'] = 'boolean'
+    bad['spec'][2]['required'] = 'yes'
+    bad['spec'].append(dict(bad['spec'][0], default='auto'))
+    assert awx_spec_problems(bad) == [
+        "question 0 (sorry_driver): default 'fast' is not one of the choices",
+        'question 1 (sorry_eks_outage): type boolean is not one of float, integer, multiplechoice, multiselect, '
+        'password, text, textarea',
+        'question 2 (sorry_force_off): required missing or not a bool',
+        'question 3 (sorry_driver): variable asked twice',
+    ]
+    assert awx_spec_problems({'name': 'x', 'description': '', 'spec': []}) == ['spec: no question']
 
 
 def test_surveys_ask_the_runbook_variables(surveys):  # pylint: disable=redefined-outer-name
@@ -212,6 +300,53 @@ def test_checker_reports_a_drift(surveys, argument_specs):  # pylint: disable=re
     secret = {'spec': [{'variable': 'sorry_reason', 'type': 'password', 'default': ''}]}
     assert survey_problems('on', secret, argument_specs) == [
         'on survey, sorry_reason: a password question for a non no_log option']
+
+
+INPUTS = {
+    'bare': {'sorrypage_awx_project_url': 'https://git.example.com/ops/sorrypage.git'},
+    'everything': {
+        'sorrypage_awx_project_url': 'https://git.example.com/ops/sorrypage.git',
+        'sorrypage_awx_project_credential': 'git',
+        'sorrypage_awx_execution_environment_image': 'registry.example.com/ops/sorrypage-aws-ee:0.1.0',
+        'sorrypage_awx_aws_credential': 'prod AWS',
+        'sorrypage_awx_bypass_credential': 'bypass', 'sorrypage_awx_bypass_header_value': 'secret',
+        'sorrypage_awx_kube_credential': 'kube', 'sorrypage_awx_kubeconfig': 'apiVersion: v1',
+        'sorrypage_awx_vault_credential': 'vault',
+        'sorrypage_awx_notification_url': 'https://hooks.example.com/x',
+        'sorrypage_awx_release_job_template': 'shop release',
+        'sorrypage_awx_approval_timeout': '3600',
+    },
+}
+
+
+@pytest.mark.parametrize('inputs', sorted(INPUTS))
+def test_every_task_passes_the_awx_modules_argument_specs(inputs, monkeypatch):
+    """Each awx.awx task's arguments, templated as the play would with these inputs, are valid for the module
+    (names, types, choices, suboptions of workflow_nodes and survey_spec): what a controller-less test can check."""
+    loader = DataLoader()
+    play = loader.load_from_file(PLAYBOOK, trusted_as_template=True)[0]  # pylint: disable=redefined-outer-name
+    variables = dict(play['vars'])
+    variables.update(loader.load_from_file(SURVEYS, trusted_as_template=True))
+    variables.update(INPUTS[inputs])
+    checked = set()
+    for task in play['tasks']:
+        action = [k for k in task if k.startswith('awx.awx.')]
+        if not action:
+            continue
+        name = action[0].split('.')[-1]
+        argument_spec, checks = awx_module_spec(name, monkeypatch)
+        for item in variables[task['loop'][3:-3].strip()] if 'loop' in task else [None]:
+            templar = Templar(loader=loader, variables=dict(variables, item=item))
+            if 'when' in task and not templar.evaluate_conditional(task['when']):
+                continue
+            params = templar.template(task[action[0]])
+            result = ArgumentSpecValidator(argument_spec, **checks).validate(params)
+            assert not result.error_messages, (task['name'], result.error_messages)
+            checked.add(name)
+    expected = {'project', 'credential_type', 'inventory', 'inventory_source', 'job_template'}
+    if inputs == 'everything':
+        expected |= {'execution_environment', 'credential', 'notification_template', 'workflow_job_template'}
+    assert checked == expected
 
 
 def test_job_templates_run_the_entry_points_with_their_surveys(play, surveys):  # pylint: disable=redefined-outer-name
