@@ -364,7 +364,8 @@ error:
   version_added: 0.3.0
 markers:
   description:
-    - The pages' build markers (O(sets[].marker)) in the records read or written by the step, in order, each once.
+    - The pages' build markers (O(sets[].marker), then O(sets[].variants[].marker) of each set) in the records read or
+      written by the step, in order, each once.
   returned: success
   type: list
   elements: str
