@@ -10,6 +10,7 @@ the ``kubernetes<37`` pin kept, and every merged specifier admits the version th
 container engine.
 """
 import os
+import shutil
 import subprocess
 import tarfile
 from importlib.metadata import PackageNotFoundError, version
@@ -185,15 +186,43 @@ def test_definition_is_ansible_builder_v3_with_the_aws_cli():
     assert '/usr/share/ansible/collections' in galaxy_steps and 'sorrypage-aws-' in galaxy_steps
 
 
-def test_create_writes_the_build_context(tmp_path):
+@pytest.fixture(scope='module')
+def tarball(tmp_path_factory):
+    """This collection as execution-environment/build.sh gives it to the image: ansible-galaxy collection build."""
+    out = tmp_path_factory.mktemp('tarball')
+    _run([_tool('ansible-galaxy'), 'collection', 'build', '--output-path', str(out), REPO])
+    found = [n for n in os.listdir(str(out)) if n.startswith('sorrypage-aws-') and n.endswith('.tar.gz')]
+    assert len(found) == 1, found
+    return out / found[0]
+
+
+def test_tarball_installs_offline_beside_its_dependencies(tarball, tmp_path):  # pylint: disable=redefined-outer-name
+    """The definition's append_galaxy step, without a container: --offline, amazon.aws and kubernetes.core already
+    there; then the introspection the builder stage runs finds our requirements in the installed collection."""
+    root = tmp_path / 'collections'
+    for namespace, name in (('amazon', 'aws'), ('kubernetes', 'core')):
+        (root / 'ansible_collections' / namespace).mkdir(parents=True)
+        os.symlink(os.path.join(SITE_COLLECTIONS, namespace, name), str(root / 'ansible_collections' / namespace / name))
+    # Not the repository's ansible.cfg (its collections_path has .collections, a link to this repository).
+    env = dict((k, v) for k, v in os.environ.items() if k not in ('ANSIBLE_CONFIG', 'ANSIBLE_COLLECTIONS_PATH'))
+    proc = subprocess.run([_tool('ansible-galaxy'), 'collection', 'install', '--offline', '--collections-path',
+                           str(root), str(tarball)], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = root / 'ansible_collections' / 'sorrypage' / 'aws'
+    assert (installed / 'MANIFEST.json').is_file() and not installed.is_symlink()
+    out = _run([_tool('ansible-builder'), 'introspect', str(root)])
+    python = parse_introspect(yaml.safe_load(out[out.index('---'):])['python'])
+    assert [line for line, source in python if source == OURS] == _collection_reqs(REPO, 'python')
+
+
+def test_create_writes_the_build_context(tarball, tmp_path):  # pylint: disable=redefined-outer-name
     """Without a container engine: the Containerfile, our collection's tarball, the galaxy requirements."""
-    _run([_tool('ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path), REPO])
-    tarballs = [n for n in os.listdir(str(tmp_path)) if n.startswith('sorrypage-aws-') and n.endswith('.tar.gz')]
-    assert len(tarballs) == 1, tarballs
-    with tarfile.open(str(tmp_path / tarballs[0])) as tar:
+    with tarfile.open(str(tarball)) as tar:
         members = set(tar.getnames())
     # What the image's introspection reads from the installed collection.
     assert {'meta/execution-environment.yml', 'requirements.txt', 'bindep.txt', 'MANIFEST.json'} <= members
+    shutil.copy(str(tarball), str(tmp_path))
     definition = tmp_path / 'execution-environment.yml'
     with open(EE_DEFINITION) as src:
         definition.write_text(src.read())
@@ -201,7 +230,7 @@ def test_create_writes_the_build_context(tmp_path):
     _run([_tool('ansible-builder'), 'create', '--file', str(definition), '--context', str(context),
           '--output-filename', 'Containerfile'])
     containerfile = (context / 'Containerfile').read_text()
-    assert (context / '_build' / 'collections' / tarballs[0]).is_file()
+    assert (context / '_build' / 'collections' / tarball.name).is_file()
     with open(str(context / '_build' / 'requirements.yml')) as handle:
         galaxy = yaml.safe_load(handle)
     assert [c['name'] for c in galaxy['collections']] == ['amazon.aws', 'kubernetes.core']
