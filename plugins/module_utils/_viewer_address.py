@@ -62,13 +62,10 @@ _REFUSED_PREFIXES = ('x-amz-', 'x-edge-')
 def _network(cidr, label):
     text = ('%s' % (cidr,)).strip()
     try:
-        network = ipaddress.ip_network(u'%s' % text, strict=True)
+        network = ipaddress.ip_network(u'%s' % text, strict=False)
     except ValueError:
-        try:
-            loose = ipaddress.ip_network(u'%s' % text, strict=False)
-        except ValueError:
-            raise ValueError("%s: '%s' is not an IPv4 CIDR" % (label, text))
-        raise ValueError("%s: '%s' has host bits set (the network is %s)" % (label, text, loose))
+        raise ValueError("%s: '%s' is not an IPv4 CIDR" % (label, text))
+    # What cannot work is said before host bits that are only a typo.
     if network.version != 4:
         raise ValueError("%s: '%s' is IPv6: behind CloudFront the bypass matches the CloudFront-Viewer-Address header "
                          "of IPv4 viewers only; let IPv6 users in with a bypass header (sorry_bypass_headers)"
@@ -78,6 +75,10 @@ def _network(cidr, label):
     if network.prefixlen < MIN_PREFIX:
         raise ValueError("%s: '%s' is wider than /%d, the widest prefix matched on CloudFront-Viewer-Address"
                          % (label, text, MIN_PREFIX))
+    try:
+        ipaddress.ip_network(u'%s' % text, strict=True)
+    except ValueError:  # it parsed loosely, so only host bits are wrong
+        raise ValueError("%s: '%s' has host bits set (the network is %s)" % (label, text, network))
     return text, network
 
 
@@ -109,15 +110,19 @@ def viewer_address_values(cidrs, max_values=DEFAULT_MAX_VALUES, label='bypass CI
     from) for an IPv6 CIDR, 0.0.0.0/0, a prefix wider than /8, host bits set,
     or a CIDR needing more than ``max_values`` values.
     """
+    if isinstance(cidrs, (type(u''), type(''))):
+        cidrs = [cidrs]  # one CIDR, not a list of characters
     networks = []
     for cidr in cidrs or []:
         text, network = _network(cidr, label)
         parts = _aligned(network)
         if len(parts) > max_values:
             raise ValueError("%s: '%s' needs %d CloudFront-Viewer-Address values (one per /%d in it); at most %d fit "
-                             "in one bypass rule beside the origin header: split the office into narrower CIDRs of "
-                             "/8, /16, /24 or /32, or widen it to one of those"
-                             % (label, text, len(parts), parts[0].prefixlen, max_values))
+                             "in one bypass rule beside the origin header: widen it to %s/%d, or list only the parts "
+                             "you need as /8, /16, /24 or /32 CIDRs"
+                             % (label, text, len(parts), parts[0].prefixlen, max_values,
+                                network.supernet(new_prefix=network.prefixlen // 8 * 8).network_address,
+                                network.prefixlen // 8 * 8))
         networks.extend(parts)
     kept = []
     for index, network in enumerate(networks):

@@ -72,9 +72,16 @@ def test_the_test_matcher_follows_the_alb(pattern, value, expected):
     (['198.51.100.0/22', '198.51.101.0/24', '198.51.101.9/32'],
      ['198.51.100.*', '198.51.101.*', '198.51.102.*', '198.51.103.*']),
     (['192.0.2.1', '192.0.2.1/32'], ['192.0.2.1:*']),
+    (['10.1.0.0/255.255.0.0'], ['10.1.*']),
 ])
 def test_values(cidrs, values):
     assert va.viewer_address_values(cidrs) == values
+
+
+def test_one_cidr_as_a_string_is_one_cidr():
+    # not a list of characters, where '1' would silently be 0.0.0.1/32
+    assert va.viewer_address_values('10.1.0.0/16') == ['10.1.*']
+    assert va.viewer_address_values(u'203.0.113.5') == ['203.0.113.5:*']
 
 
 def test_max_values_is_a_parameter():
@@ -150,12 +157,18 @@ def test_values_do_not_match_what_is_not_an_ipv4_viewer(header):
     ('8.0.0.0/7', "bypass CIDR: '8.0.0.0/7' is wider than /8, the widest prefix matched on CloudFront-Viewer-Address"),
     ('128.0.0.0/1', "bypass CIDR: '128.0.0.0/1' is wider than /8"),
     ('10.0.0.0/9', "bypass CIDR: '10.0.0.0/9' needs 128 CloudFront-Viewer-Address values (one per /16 in it); at most 4 "
-                   'fit in one bypass rule beside the origin header: split the office into narrower CIDRs of /8, /16, '
-                   '/24 or /32, or widen it to one of those'),
-    ('10.0.0.0/21', "bypass CIDR: '10.0.0.0/21' needs 8 CloudFront-Viewer-Address values (one per /24 in it); at most 4"),
-    ('203.0.113.0/29', "bypass CIDR: '203.0.113.0/29' needs 8 CloudFront-Viewer-Address values (one per /32 in it)"),
-    ('203.0.113.0/25', "bypass CIDR: '203.0.113.0/25' needs 128 CloudFront-Viewer-Address values"),
+                   'fit in one bypass rule beside the origin header: widen it to 10.0.0.0/8, or list only the parts you '
+                   'need as /8, /16, /24 or /32 CIDRs'),
+    ('10.4.8.0/21', "bypass CIDR: '10.4.8.0/21' needs 8 CloudFront-Viewer-Address values (one per /24 in it); at most 4 "
+                    'fit in one bypass rule beside the origin header: widen it to 10.4.0.0/16,'),
+    ('203.0.113.8/29', "bypass CIDR: '203.0.113.8/29' needs 8 CloudFront-Viewer-Address values (one per /32 in it); at "
+                       'most 4 fit in one bypass rule beside the origin header: widen it to 203.0.113.0/24,'),
+    ('203.0.113.128/25', "bypass CIDR: '203.0.113.128/25' needs 128 CloudFront-Viewer-Address values"),
     ('10.1.2.3/16', "bypass CIDR: '10.1.2.3/16' has host bits set (the network is 10.1.0.0/16)"),
+    ('10.1.2.3/255.255.0.0', "bypass CIDR: '10.1.2.3/255.255.0.0' has host bits set (the network is 10.1.0.0/16)"),
+    ('10.0.0.1/0', "bypass CIDR: '10.0.0.1/0' is every address"),       # the width is the problem, not the typo
+    ('10.1.2.3/7', "bypass CIDR: '10.1.2.3/7' is wider than /8"),
+    ('2001:db8::1/32', "bypass CIDR: '2001:db8::1/32' is IPv6"),
     ('office', "bypass CIDR: 'office' is not an IPv4 CIDR"),
     ('10.0.0.0/33', "bypass CIDR: '10.0.0.0/33' is not an IPv4 CIDR"),
 ])
