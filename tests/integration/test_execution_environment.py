@@ -188,9 +188,13 @@ def test_definition_is_ansible_builder_v3_with_the_aws_cli():
 
 @pytest.fixture(scope='module')
 def tarball(tmp_path_factory):
-    """This collection as execution-environment/build.sh gives it to the image: ansible-galaxy collection build."""
+    """This collection as execution-environment/build.sh gives it to the image: the committed tree (git archive
+    HEAD), built with ansible-galaxy collection build."""
+    src = tmp_path_factory.mktemp('src')
     out = tmp_path_factory.mktemp('tarball')
-    _run([_tool('ansible-galaxy'), 'collection', 'build', '--output-path', str(out), REPO])
+    archive = subprocess.run(['git', '-C', REPO, 'archive', 'HEAD'], capture_output=True, timeout=120, check=True)
+    subprocess.run(['tar', '-x', '-C', str(src)], input=archive.stdout, timeout=120, check=True)
+    _run([_tool('ansible-galaxy'), 'collection', 'build', '--output-path', str(out), str(src)])
     found = [n for n in os.listdir(str(out)) if n.startswith('sorrypage-aws-') and n.endswith('.tar.gz')]
     assert len(found) == 1, found
     return out / found[0]
@@ -222,6 +226,8 @@ def test_create_writes_the_build_context(tarball, tmp_path):  # pylint: disable=
         members = set(tar.getnames())
     # What the image's introspection reads from the installed collection.
     assert {'meta/execution-environment.yml', 'requirements.txt', 'bindep.txt', 'MANIFEST.json'} <= members
+    # Nothing of a working tree's own (.ansible/ holds a stale copy of the collection, .pytest_cache, ...).
+    assert not [m for m in members if m.split('/')[0] in ('.ansible', '.pytest_cache', '.venv', '.collections')]
     shutil.copy(str(tarball), str(tmp_path))
     definition = tmp_path / 'execution-environment.yml'
     with open(EE_DEFINITION) as src:
