@@ -301,10 +301,12 @@ def viewer_address_warnings(did, behavior):
     if forwarded:
         return []
     if forwarded is None:
+        rid = behavior['origin_request_policy_id']
+        name = '%s (%s)' % (MANAGED_ORIGIN_REQUEST_POLICIES[rid]['name'], rid) if rid in MANAGED_ORIGIN_REQUEST_POLICIES else rid
         return ['%s: %s may not be forwarded to the ALB (origin request policy %s: not known to add CloudFront '
                 'headers), so the bypass by address may never match; fix: use the origin request policy %s, or a '
-                'custom one with %s' % (_where(did, behavior), VIEWER_ADDRESS, behavior['origin_request_policy_id'],
-                                        MANAGED_VIEWER_ADDRESS_POLICY, VIEWER_ADDRESS)]
+                'custom one with %s' % (_where(did, behavior), VIEWER_ADDRESS, name, MANAGED_VIEWER_ADDRESS_POLICY,
+                                        VIEWER_ADDRESS)]
     return ['%s: %s is not forwarded to the ALB, so the bypass by address never matches; fix: use the origin request '
             'policy %s, or a custom one with %s' % (_where(did, behavior), VIEWER_ADDRESS, MANAGED_VIEWER_ADDRESS_POLICY,
                                                     VIEWER_ADDRESS)]
@@ -327,10 +329,11 @@ def describe(summary, origin, cache_policies, request_policies, needs=None, orig
                         'page) or set sorry_cloudfront_invalidate: true' % (did, ttl, ttl))
     caching = [b['path_pattern'] for b in behaviors if b['caching']]
     if caching:
-        warnings.append('CloudFront %s: behaviors %s cache 200 pages: cached pages keep being served after on, and '
-                        'bypassed 200 responses can be cached and served to the public during the window; fix: '
+        warnings.append('CloudFront %s: %s 200 pages: cached pages keep being served after on, and bypassed 200 '
+                        'responses can be cached and served to the public during the window; fix: '
                         'sorry_cloudfront_invalidate: true (invalidates /* after on and after off)'
-                        % (did, ', '.join(caching)))
+                        % (did, 'behavior %s caches' % caching[0] if len(caching) == 1 else
+                           'behaviors %s cache' % ', '.join(caching)))
     for behavior in behaviors:
         if needs.get('accept_language'):
             warnings.extend(header_warnings(did, behavior, ACCEPT_LANGUAGE, 'the language rules'))
@@ -426,7 +429,7 @@ def planned(distribution_ids, paths):
 def wait_invalidation(read_status, timeout, interval=5, clock=time.time, sleep=time.sleep):
     """Poll ``read_status()`` until it says Completed or ``timeout`` s have passed.
 
-    Returns {status, waited_s, reads, done}."""
+    Returns {status, waited_s, reads, done}; a completed status is said as AWS says it (``Completed``)."""
     start = clock()
     reads = 0
     while True:
@@ -434,7 +437,7 @@ def wait_invalidation(read_status, timeout, interval=5, clock=time.time, sleep=t
         reads += 1
         elapsed = clock() - start
         if completed(status):
-            return {'status': status, 'waited_s': round(elapsed, 1), 'reads': reads, 'done': True}
+            return {'status': 'Completed', 'waited_s': round(elapsed, 1), 'reads': reads, 'done': True}
         left = timeout - elapsed
         if left <= 0:
             return {'status': status, 'waited_s': round(elapsed, 1), 'reads': reads, 'done': False}

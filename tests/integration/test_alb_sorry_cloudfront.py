@@ -121,7 +121,7 @@ def test_info_reports_and_warns_with_one_list(moto, site, counter, front):
     assert all('\n' not in w for w in warnings)
     theirs = [w for w in warnings if w.startswith('CloudFront %s' % front['by_cname'])]
     assert [w.split(': ', 1)[1][:22] for w in theirs] == [
-        'a 503 is cached for th', 'behaviors * cache 200 ', 'Accept-Language is not', 'CloudFront-Viewer-Addr',
+        'a 503 is cached for th', 'behavior * caches 200 ', 'Accept-Language is not', 'CloudFront-Viewer-Addr',
         'origin alb has no cust']
 
     check = ok(run(INFO, moto.url, args, check=True))
@@ -158,7 +158,7 @@ def test_invalidate_check_mode_then_real_then_no_wait(moto, counter, front):
     assert counter.snapshot() == {'CreateInvalidation': 2, 'GetInvalidation': 2}
     for item, did in zip(done['invalidations'], ids):
         assert item['distribution_id'] == did and item['id'] and item['reads'] == 1
-        assert item['status'].lower() == 'completed'   # moto says COMPLETED at once, AWS says Completed
+        assert item['status'] == 'Completed'   # moto says COMPLETED at once; said as AWS says it
         assert item['caller_reference'].startswith('sorrypage-%s-' % did)
         stored = cloudfront.get_invalidation(DistributionId=did, Id=item['id'])['Invalidation']
         assert stored['InvalidationBatch']['Paths']['Items'] == ['/*', '/index.html']

@@ -205,6 +205,11 @@ def test_caching_behaviors_warn_about_cached_200_pages():
         '(invalidates /* after on and after off)']
 
 
+def test_one_caching_behavior_is_said_in_the_singular():
+    warnings = warned(dist())
+    assert about(warnings, '200')[0].startswith('CloudFront E1: behavior * caches 200 pages: ')
+
+
 @pytest.mark.parametrize('default', [behavior(cache=DISABLED), behavior(cache=None, max_ttl=0),
                                      behavior(cache=None, legacy_headers=['*'])], ids=['disabled', 'ttl0', 'legacy-all'])
 def test_behaviors_that_cache_nothing_do_not_warn_about_200(default):
@@ -322,9 +327,10 @@ def test_viewer_address_not_known_with_all_viewer_except_host():
     entry, warnings = only(dist(default=behavior(request=EXCEPT_HOST)), needs=ADDRESS)
     assert entry['forwarded_headers'] == ['*', '-Host', 'CloudFront-*?']
     assert about(warnings, 'CloudFront-Viewer-Address') == [
-        'CloudFront E1 behavior *: CloudFront-Viewer-Address may not be forwarded to the ALB (origin request policy %s: '
-        'not known to add CloudFront headers), so the bypass by address may never match; fix: use the origin request '
-        'policy AllViewerAndCloudFrontHeaders-2022-06, or a custom one with CloudFront-Viewer-Address' % EXCEPT_HOST]
+        'CloudFront E1 behavior *: CloudFront-Viewer-Address may not be forwarded to the ALB (origin request policy '
+        'AllViewerExceptHostHeader (%s): not known to add CloudFront headers), so the bypass by address may never '
+        'match; fix: use the origin request policy AllViewerAndCloudFrontHeaders-2022-06, or a custom one with '
+        'CloudFront-Viewer-Address' % EXCEPT_HOST]
 
 
 @pytest.mark.parametrize('config, forwarded', [
@@ -472,6 +478,12 @@ def test_wait_until_completed():
     state = C.wait_invalidation(lambda: next(statuses), 600, interval=5, clock=clock.time, sleep=clock.sleep)
     assert state == {'status': 'Completed', 'waited_s': 10.0, 'reads': 3, 'done': True}
     assert clock.sleeps == [5, 5]
+
+
+def test_wait_says_completed_as_aws_does():
+    clock = Clock()
+    state = C.wait_invalidation(lambda: 'COMPLETED', 600, clock=clock.time, sleep=clock.sleep)
+    assert state == {'status': 'Completed', 'waited_s': 0.0, 'reads': 1, 'done': True}
 
 
 def test_wait_times_out_with_a_last_short_sleep():
