@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: sorrypage.aws contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Filter: the sorry rules of a site switch, each with a stable key, as the
+rules option of sorrypage.aws.alb_sorry_auto_off."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: sorry_auto_off_rules
+author: sorrypage.aws contributors
+version_added: 0.3.0
+short_description: The sorry rules of a site, keyed, for the auto-off schedules
+description:
+  - Turns the result of M(sorrypage.aws.alb_sorry_site) (C(listeners[].rules), this collection's rules with their
+    tags) into the O(sorrypage.aws.alb_sorry_auto_off#module:rules) option of M(sorrypage.aws.alb_sorry_auto_off),
+    one item per sorry rule (tag C(sorrypage:kind=sorry)), every listener, every sorry set.
+  - Also takes the result of M(sorrypage.aws.alb_sorry_info), or the C(site) of M(sorrypage.aws.alb_sorry_site)
+    (C(listeners[].owned_rules) with C(kind), C(name), C(part)); sorry rules the controller made (C(made_by=controller))
+    are left out, since the controller re-creates what is deleted.
+  - The key is C(<port>-<sorry set name>-<part>), so a sorry rule re-created by a later C(on) keeps its key and its
+    schedule follows it to the new ARN.
+options:
+  _input:
+    description: The registered result of M(sorrypage.aws.alb_sorry_site) or M(sorrypage.aws.alb_sorry_info).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: One schedule per sorry rule the switch put on
+  sorrypage.aws.alb_sorry_auto_off:
+    group: "sorrypage-{{ sorry_load_balancer_name }}"
+    at: "{{ sorry_until }}"
+    role_arn: "{{ sorry_auto_off_role_arn }}"
+    rules: "{{ sorry_rules_site | sorrypage.aws.sorry_auto_off_rules }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - One item per sorry rule, by port then key; C(arn) is null for a rule a check-mode run would create.
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: C(<port>-<sorry set name>-<part>), e.g. C(443-shop-0).
+      type: str
+    arn:
+      description: The rule's ARN.
+      type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+KIND, NAME, PART = 'sorrypage:kind', 'sorrypage:rule', 'sorrypage:part'
+
+
+def _describe(rule):
+    """(kind, set name, part, made by the controller) of a rule in either shape."""
+    tags = rule.get('tags') or {}
+    kind = rule.get('kind') or tags.get(KIND)
+    name = rule.get('name') if rule.get('name') is not None else tags.get(NAME)
+    part = rule.get('part') if rule.get('part') is not None else tags.get(PART, 0)
+    return kind, name, part, rule.get('made_by') == 'controller'
+
+
+def sorry_auto_off_rules(result):
+    if not isinstance(result, dict) or not isinstance(result.get('listeners'), list):
+        raise AnsibleFilterError('sorry_auto_off_rules: expects the registered result of sorrypage.aws.alb_sorry_site or '
+                                 'alb_sorry_info (a dict with a listeners list); got %s%s'
+                                 % (type(result).__name__, ' (a skipped task?)' if isinstance(result, dict)
+                                    and result.get('skipped') else ''))
+    out = []
+    for listener in result['listeners']:
+        port = listener.get('port')
+        rules = listener['rules'] if 'rules' in listener else listener.get('owned_rules') or []
+        for rule in rules:
+            kind, name, part, by_controller = _describe(rule)
+            if kind != 'sorry' or by_controller:
+                continue
+            if port is None or name is None:
+                raise AnsibleFilterError('sorry_auto_off_rules: sorry rule %s has no %s: not a result of alb_sorry_site '
+                                         'or alb_sorry_info?' % (rule.get('arn'), 'port' if port is None else 'set name'))
+            out.append(dict(key='%s-%s-%s' % (port, name, part), arn=rule.get('arn')))
+    return sorted(out, key=lambda item: (int(item['key'].split('-', 1)[0]), item['key']))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'sorry_auto_off_rules': sorry_auto_off_rules}

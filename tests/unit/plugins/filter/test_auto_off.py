@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sorrypage.aws.plugins.filter.auto_off import FilterModule, sorry_auto_off_rules
+
+ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/k8s-shop1-main-d3d8770d32/d834e41ae8ede541/%s'
+
+
+def _site_rule(kind, name, part, arn):
+    """A rule as alb_sorry_site returns it in listeners[].rules (tags only)."""
+    return dict(arn=arn, priority=1, conditions=[], actions=[],
+                tags={'sorrypage:kind': kind, 'sorrypage:rule': name, 'sorrypage:part': str(part), 'sorrypage:by': 'alice'})
+
+
+def _site_result():
+    return dict(changed=True, listeners=[
+        dict(port=443, arn='l443', rules=[_site_rule('bypass', 'bypass', 0, ARN % 'b443'),
+                                          _site_rule('sorry', 'shop', 0, ARN % 's443'),
+                                          _site_rule('sorry', 'blog', 0, ARN % 'g443'),
+                                          _site_rule('preview', 'preview', 0, ARN % 'p443')]),
+        dict(port=80, arn='l80', rules=[_site_rule('sorry', 'shop', 0, ARN % 's80'),
+                                        _site_rule('sorry', 'shop', 1, ARN % 's80b')]),
+    ])
+
+
+def test_every_sorry_rule_of_every_listener_keyed_by_port_set_part():
+    assert sorry_auto_off_rules(_site_result()) == [
+        dict(key='80-shop-0', arn=ARN % 's80'), dict(key='80-shop-1', arn=ARN % 's80b'),
+        dict(key='443-blog-0', arn=ARN % 'g443'), dict(key='443-shop-0', arn=ARN % 's443')]
+
+
+def test_info_shape_leaves_the_controllers_sorry_rules_out():
+    info = dict(listeners=[dict(port=443, owned_rules=[
+        dict(arn=ARN % 's', kind='sorry', name='shop', part=0, made_by='sorrypage', tags={}),
+        dict(arn=ARN % 'c', kind='sorry', name='ingress-shop.example.com', part=None, made_by='controller', tags={}),
+        dict(arn=ARN % 'b', kind='bypass', name='bypass', part=1, made_by='sorrypage', tags={})])])
+    assert sorry_auto_off_rules(info) == [dict(key='443-shop-0', arn=ARN % 's')]
+
+
+def test_check_mode_result_keeps_rules_without_arn():
+    result = dict(listeners=[dict(port=443, rules=[_site_rule('sorry', 'shop', 0, None)])])
+    assert sorry_auto_off_rules(result) == [dict(key='443-shop-0', arn=None)]
+
+
+def test_a_rule_without_part_tag_is_part_zero():
+    rule = _site_rule('sorry', 'shop', 0, ARN % 's')
+    del rule['tags']['sorrypage:part']
+    assert sorry_auto_off_rules(dict(listeners=[dict(port=80, rules=[rule])])) == [dict(key='80-shop-0', arn=ARN % 's')]
+
+
+def test_nothing_switched_on_gives_nothing():
+    assert sorry_auto_off_rules(dict(listeners=[])) == []
+    assert sorry_auto_off_rules(dict(listeners=[dict(port=80, rules=[])])) == []
+
+
+@pytest.mark.parametrize('value, message', [
+    (None, 'sorry_auto_off_rules: expects the registered result of sorrypage.aws.alb_sorry_site or alb_sorry_info '
+           '(a dict with a listeners list); got NoneType'),
+    (dict(skipped=True), 'sorry_auto_off_rules: expects the registered result of sorrypage.aws.alb_sorry_site or '
+                         'alb_sorry_info (a dict with a listeners list); got dict (a skipped task?)'),
+    ([], 'sorry_auto_off_rules: expects the registered result of sorrypage.aws.alb_sorry_site or alb_sorry_info '
+         '(a dict with a listeners list); got list'),
+])
+def test_not_a_site_result(value, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        sorry_auto_off_rules(value)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize('listener, missing', [
+    (dict(rules=[_site_rule('sorry', 'shop', 0, ARN % 's')]), 'port'),
+    (dict(port=80, rules=[dict(arn=ARN % 's', tags={'sorrypage:kind': 'sorry'})]), 'set name'),
+])
+def test_a_sorry_rule_that_cannot_be_keyed(listener, missing):
+    with pytest.raises(AnsibleFilterError) as err:
+        sorry_auto_off_rules(dict(listeners=[listener]))
+    assert str(err.value) == ('sorry_auto_off_rules: sorry rule %s has no %s: not a result of alb_sorry_site or '
+                              'alb_sorry_info?' % (ARN % 's', missing))
+
+
+def test_registered_name():
+    assert FilterModule().filters() == {'sorry_auto_off_rules': sorry_auto_off_rules}
