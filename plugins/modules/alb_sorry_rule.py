@@ -202,11 +202,12 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Let the office through to the application (target group inferred)
+- name: Let the office through to the shop (target group inferred from the shop's catch-all rule)
   sorrypage.aws.alb_sorry_rule:
     listener_arn: "{{ listener_arn }}"
     kind: bypass
     name: office
+    host_headers: [shop.example.com]
     source_ips: [203.0.113.0/24, 2001:db8:1::/48]
     make_room: true
 
@@ -220,6 +221,7 @@ EXAMPLES = r"""
       - name: X-Sorry-Bypass
         values: ["{{ bypass_secret }}"]
     mirror: true
+    make_room: true
 
 - name: Let the office through the way the application routes it, when it uses several target groups
   sorrypage.aws.alb_sorry_rule:
@@ -242,12 +244,14 @@ EXAMPLES = r"""
       sorrypage:by: "{{ lookup('env', 'USER') }}"
       sorrypage:why: DB migration
 
-- name: Keep ACME challenges reaching the application during maintenance
+- name: Keep ACME challenges reaching the shop during maintenance
   sorrypage.aws.alb_sorry_rule:
     listener_arn: "{{ listener_arn }}"
     kind: bypass
     name: acme
+    host_headers: [shop.example.com]
     path_patterns: [/.well-known/acme-challenge/*]
+    make_room: true
 
 - name: Maintenance over
   sorrypage.aws.alb_sorry_rule:
