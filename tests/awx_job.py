@@ -133,7 +133,7 @@ class AwxJob:
                  task_env=None):
         self.dir = os.path.join(str(root), 'job-%d' % job_id)
         self.playbook = playbook
-        self.secrets = []
+        self.limit = limit
         env_dir = os.path.join(self.dir, 'env')
         os.makedirs(env_dir)
         self._project()

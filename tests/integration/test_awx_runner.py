@@ -44,7 +44,7 @@ def _setup():
     with open(os.path.join(REPO, 'playbooks', 'awx', 'surveys.yml'), encoding='utf-8') as handle:
         surveys = yaml.safe_load(handle)['sorrypage_awx_surveys']
     with open(os.path.join(REPO, 'playbooks', 'awx_setup.yml'), encoding='utf-8') as handle:
-        play = yaml.load(handle, Loader=_SetupLoader)[0]  # noqa: S506 - our own file; !unsafe kept as text
+        play = yaml.load(handle, Loader=_SetupLoader)[0]  # !unsafe: the injector's text
     types = {}
     for task in play['tasks']:
         module = task.get('awx.awx.credential_type')
@@ -99,7 +99,9 @@ class Controller:
         self.tmp_path = tmp_path
         self.box = box
         self.site = box.sites[0]['name']
-        self.inventory = {'sorry_sites': {self.site: site_hostvars(box, **hostvars)}}
+        # A second site of the inventory that is not in the sandbox: a job that ignored the limit would fail on it.
+        self.inventory = {'sorry_sites': {self.site: site_hostvars(box, **hostvars),
+                                          'elsewhere': site_hostvars(box, sorry_load_balancer_name='not-in-sandbox')}}
         with open(box.kubeconfig, encoding='utf-8') as handle:
             kubeconfig = handle.read()
         self.credentials = {
@@ -135,6 +137,8 @@ def assert_successful(job):
     runner = job.runner
     assert runner.status == 'successful' and runner.rc == 0, (
         'status=%s rc=%s\nfailures: %s\nstdout tail:\n%s' % (runner.status, runner.rc, job.failures(), job.stdout()[-4000:]))
+    # the limit (ask_limit_on_launch) held: only the chosen site ran
+    assert set(runner.stats['ok']) == {job.limit} and not runner.stats['failures'], runner.stats
 
 
 def assert_secret_nowhere(job):
@@ -210,15 +214,15 @@ def test_the_private_data_dir_is_laid_out_as_awx_does(tmp_path, awx_env):  # pyl
         assert handle.read() == "!unsafe 'vault_sorry_bypass_header_value': !unsafe 's3cret'\n"
     assert job.env['AWS_SESSION_TOKEN'] == job.env['AWS_SECURITY_TOKEN'] == 'awx-job-token'
     assert os.access(job.inventory, os.X_OK)
-    assert 'USER' not in os.environ
+    assert 'USER' not in os.environ and 'AWS_ACCESS_KEY_ID' not in os.environ  # only what the job injects
 
 
 def _inventory_job(tmp_path, task_env):
     """A status job on a site without its ALB settings: it fails on the inputs, after the inventory is read."""
+    extravars = survey_answers(SURVEYS['status'], {})
+    extravars.update(awx_meta_vars(1, AWX_USER, JOB_TEMPLATES['status']['name'], INVENTORY_NAME))
     job = AwxJob(tmp_path, 'playbooks/maintenance_status.yml', {'sorry_sites': {'web': {'sorry_region': 'us-east-1'}}},
-                 dict(survey_answers(SURVEYS['status'], {}), **awx_meta_vars(1, AWX_USER, 'Maintenance - status',
-                                                                           INVENTORY_NAME)),
-                 aws=AWS_CREDENTIAL, limit='web', task_env=task_env)
+                 extravars, aws=AWS_CREDENTIAL, limit='web', task_env=task_env)
     job.run(timeout=120)
     return job
 
@@ -287,8 +291,8 @@ def test_alb_driver_jobs_prepare_on_status_off(tmp_path, awx_env):  # pylint: di
             assert_secret_nowhere(job)
             assert visitor(box, host, PUBLIC_IP).status == 503
 
-            # "yes" switches off anyway
-            job = awx.launch('off', sorry_driver='alb', sorry_force_off='yes')
+            # "yes" switches off anyway (and EKS outage "true", the string the survey sends, resumes the controller)
+            job = awx.launch('off', sorry_driver='alb', sorry_eks_outage='true', sorry_force_off='yes')
             assert_successful(job)
             assert ('WARNING: the application answers HTTP 503 through the bypass; switching off anyway '
                     '(sorry_force_off)') in job.messages('Say what the probe found')
@@ -311,7 +315,6 @@ def test_auto_driver_jobs_on_status_off_through_the_ingress(tmp_path, awx_env): 
 
         job = awx.launch('on', sorry_reason='Database upgrade')   # until, driver, EKS outage: the survey's defaults
         assert_successful(job)
-        assert job.runner.stats['ok'].get(awx.site) and not job.runner.stats['failures']
         text = summary(job)
         assert 'maintenance ON on %s' % box.sites[0]['load_balancer_name'] in text, text
         assert 'driver: ingress (auto: the controller kube-system/aws-load-balancer-controller of cluster sandbox runs' \
