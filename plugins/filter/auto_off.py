@@ -56,7 +56,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-KIND, NAME, PART = 'sorrypage:kind', 'sorrypage:rule', 'sorrypage:part'
+KIND = 'sorrypage:kind'
+NAME = 'sorrypage:rule'
+PART = 'sorrypage:part'
 
 
 def _describe(rule):

@@ -215,3 +215,41 @@ def test_refused_before_any_call(moto, counter, args, message):
     assert result.get('failed') and result['msg'].startswith(message), result['msg']
     assert result['msg'].endswith('nothing was changed')
     assert sum(counter.snapshot().values()) == 0
+
+
+def test_status_warns_under_fifteen_minutes_and_check_modes_write_nothing(moto, scheduler_counter, site):
+    counter = scheduler_counter
+    scheduler = moto.client('scheduler')
+    group = 'sorrypage-%s' % site['load_balancer_name']
+    arn = ('arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/%s/0123456789abcdef/'
+           '0123456789abcdef/00000000000000aa' % site['load_balancer_name'])
+    soon = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=10)
+    args = dict(group=group, at=soon.strftime('%Y-%m-%dT%H:%M:%SZ'), role_arn=ROLE)
+
+    # a check-mode switch has no ARN for a rule still to create: the prediction takes it, a real run does not
+    counter.reset()
+    predicted = ok(run(counter.url, dict(args, rules=[dict(key='443-shop-0', arn=None)]), check=True))
+    assert predicted['changed'] is True and writes(counter) == {}
+    assert predicted['schedules'] == [dict(name='443-shop-0', rule_arn=None, at_utc=args['at'], state='created')]
+    refused = run(counter.url, dict(args, rules=[dict(key='443-shop-0', arn=None)]))
+    assert refused.get('failed') and refused['msg'] == (
+        "rules[0] (key '443-shop-0') has no arn: the sorry rule's ARN is needed (a check-mode result of alb_sorry_site "
+        'has none for a rule still to create); nothing was changed')
+    assert writes(counter) == {}
+
+    ok(run(moto.url, dict(args, rules=[dict(key='443-shop-0', arn=arn)])))
+    status = ok(run(moto.url, dict(group=group, state='status')))
+    assert 540 < status['seconds_left'] <= 600
+    minutes = -(-status['seconds_left'] // 60)
+    expected = ('the Sorry page ends by itself in %d min (at %s): run `on` with a later sorry_until to extend it'
+                % (minutes, args['at']))
+    assert status['time_left_warnings'] == [expected]
+    assert expected in status['warnings']
+
+    counter.reset()
+    would = ok(run(counter.url, dict(group=group, state='absent'), check=True))
+    assert (would['changed'], would['deleted'], would['group_deleted']) == (True, ['443-shop-0'], True)
+    assert writes(counter) == {}
+    assert sorted(group_schedules(scheduler, group)) == ['443-shop-0']
+    ok(run(moto.url, dict(group=group, state='absent')))
+    assert group not in group_names(scheduler)
