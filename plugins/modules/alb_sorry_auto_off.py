@@ -95,7 +95,7 @@ EXAMPLES = r"""
 - name: End the Sorry page by itself at the announced time
   sorrypage.aws.alb_sorry_auto_off:
     group: "sorrypage-{{ sorry_load_balancer_name }}"
-    at: "2026-03-02T14:00:00+09:00"
+    at: "2030-05-01T06:00:00+09:00"
     role_arn: arn:aws:iam::123456789012:role/sorrypage-auto-off
     rules: "{{ sorry_rules_site | sorrypage.aws.sorry_auto_off_rules }}"
 

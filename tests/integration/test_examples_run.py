@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from tests.ansible_run import REPO, run_playbook
+from tests.sandbox.dataplane import PUBLIC_IP, request
 from tests.sandbox.k8s_api import K8sApi
+from tests.sandbox.sandbox import Sandbox
 from tests.sandbox.seed import seed_site
 
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, 'plugins', 'modules', '*.py'))
@@ -56,7 +58,11 @@ def action_of(task):
 
 
 def walk_tasks(tasks):
+    """Every task of a task list, or of the plays of a playbook, blocks opened."""
     for task in tasks:
+        if 'hosts' in task and 'tasks' in task:
+            yield from walk_tasks(task['tasks'])
+            continue
         yield task
         for key in ('block', 'rescue', 'always'):
             if key in task:
@@ -123,6 +129,10 @@ RUNS = {
     'alb_sorry_rule': (None, True),
     'alb_sorry_site': (None, True),
     'lbc_pause': (None, False),
+    'alb_sorry_auto_off': (['How long until the window ends by itself?', 'Say it',
+                            'Off - remove the schedules (those that fired are gone already)'], False),
+    'alb_sorry_cloudfront_info': (['Which CloudFront distributions serve the site, and what do they do to the Sorry page?',
+                                   'Say what to fix'], False),
     'ingress_sorry': (['What is in the Ingresses of an IngressGroup, and has a helm upgrade taken it out',
                        'Say when the cluster could not be read (status does not fail for it)'], False),
 }
@@ -197,6 +207,7 @@ def example_play(module, estate_, names):
             'sorry_bypass_secret': 'examples-not-a-secret',
             'pages': {'en': page, 'shop': page},
             'sorry_build': page,
+            'sorry_load_balancer_name': 'k8s-shop-main-1234567890',
         },
         'tasks': tasks,
     }]
@@ -224,6 +235,16 @@ def test_examples_run_against_the_sandbox(tmp_path, estate, module):  # pylint: 
         for task in examples(module):
             absent = task['sorrypage.aws.%s' % module].get('state') == 'absent'
             assert results[task['name']]['changed'] is not absent, (task['name'], results[task['name']].get('msg'))
+    elif module == 'alb_sorry_auto_off':
+        # No window that ends by itself on this site: nothing to say, nothing to remove.
+        assert results['How long until the window ends by itself?'].get('next_at_utc') is None
+        assert results['Say it'].get('skipped')
+        assert not results['Off - remove the schedules (those that fired are gone already)']['changed']
+    elif module == 'alb_sorry_cloudfront_info':
+        # The example's ALB has no distribution in front of it.
+        assert results['Which CloudFront distributions serve the site, and what do they do to the Sorry page?'][
+            'in_front'] is False
+        assert results['Say what to fix'].get('skipped')
     elif module == 'lbc_pause':
         assert results['Pause the controller of this site\'s cluster (after the Sorry rules are on)']['changed']
         deployment = estate['kube'].list('deployments', 'kube-system')[0]
@@ -251,3 +272,21 @@ def test_the_lbc_pause_readme_example_runs_as_written(tmp_path, estate):  # pyli
     facts = [r for name, _h, r in res.tasks('localhost') if name == 'Look at the controller']
     assert facts and str(facts[0]['ansible_facts']['paused_replicas']) == '0', facts
     assert estate['kube'].list('deployments', 'kube-system')[0]['spec']['replicas'] == 2
+
+
+@pytest.mark.sandbox_only
+def test_the_maintenance_readme_example_runs_as_written(tmp_path):
+    """The role README's release playbook against the sandbox (inventories/local, as `make demo` runs it)."""
+    play = yaml.safe_load(readme_yaml_blocks(os.path.join(REPO, 'roles', 'maintenance', 'README.md'))[0])
+    path = tmp_path / 'readme-maintenance.yml'
+    path.write_text(yaml.safe_dump(play), encoding='utf-8')
+    with Sandbox() as sandbox:
+        url = sandbox.url_for(80) + '/'
+        res = run_playbook(str(path), inventory=os.path.join(REPO, 'inventories', 'local'), env=sandbox.env(),
+                           extra_vars={'sorry_eks_outage': 'false'})
+        failed = [(name, r.get('msg')) for name, _h, r in res.tasks() if r.get('failed')]
+        assert res.rc == 0 and not failed, 'rc %d, failed: %r\nstderr: %s' % (res.rc, failed, res.stderr[-3000:])
+        said = [r['msg'] for name, _h, r in res.tasks() if name == 'Say what the public gets']
+        assert said == ['sandbox is in maintenance: on'], said
+        # And off is off: the public gets the application again.
+        assert request(url, host='shop.example.test', source_ip=PUBLIC_IP).status == 200
