@@ -210,3 +210,20 @@ def test_tagged_blocks_run_against_the_sandbox(path):
         if 'off' in [entry for _line, code, _expect in blocks for entry in entries(code)]:
             assert listeners(sandbox) == before
             assert controller_replicas(sandbox) == 2
+
+
+def test_architecture_has_a_mermaid_diagram_of_both_drivers():
+    with open(os.path.join(REPO, 'docs', 'architecture.md'), encoding='utf-8') as handle:
+        diagrams = [code for _line, info, code, _attrs in fenced_blocks(handle.read()) if info == 'mermaid']
+    assert len(diagrams) == 1
+    diagram = diagrams[0]
+    assert diagram.startswith('flowchart ')
+    for part in ('ALB driver', 'Ingress driver', 'alb_sorry_site', 'lbc_pause', 'ingress_sorry', 'Ingress',
+                 'AWS Load Balancer Controller', 'ALB listener rules'):
+        assert part in diagram, part
+    # Every edge joins nodes that are declared with a label (a typo would draw a bare box).
+    declared = set(re.findall(r'\b([a-z_]+)[\[({]', diagram))
+    for line in diagram.splitlines():
+        if '--' in line:
+            ends = re.findall(r'(?:^|\|\s*|-->\s*|-\.->\s*)([a-z_]+)\b', line.strip())
+            assert ends and set(ends) <= declared, (line, set(ends) - declared)
