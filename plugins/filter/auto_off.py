@@ -2,8 +2,10 @@
 # Copyright: sorrypage.aws contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Filter: the sorry rules of a site switch, each with a stable key, as the
-rules option of sorrypage.aws.alb_sorry_auto_off."""
+"""Filters for sorrypage.aws.alb_sorry_auto_off: the sorry rules of a site
+switch, each with a stable key, as its rules option (sorry_auto_off_rules);
+and the problems of its inputs, to refuse them before anything is switched on
+(sorry_auto_off_problems)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -56,6 +58,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sorrypage.aws.plugins.module_utils import _auto_off
+
 KIND = 'sorrypage:kind'
 NAME = 'sorrypage:rule'
 PART = 'sorrypage:part'
@@ -91,6 +95,21 @@ def sorry_auto_off_rules(result):
     return sorted(out, key=lambda item: (int(item['key'].split('-', 1)[0]), item['key']))
 
 
+def sorry_auto_off_problems(until, role_arn, group):
+    """What alb_sorry_auto_off would refuse, as sorry_ variable names, checked now (``on`` runs it before the switch,
+    so a bad sorry_until never leaves the page on without its end): [] when all is well."""
+    problems = []
+    checks = [('sorry_until', lambda: _auto_off.parse_at(until, _auto_off.now_utc())),
+              ('sorry_auto_off_role_arn', lambda: _auto_off.validate_role_arn(role_arn)),
+              ('the schedule group', lambda: _auto_off.validate_group(group))]
+    for name, check in checks:
+        try:
+            check()
+        except _auto_off.AutoOffError as e:
+            problems.append('%s: %s' % (name, e))
+    return problems
+
+
 class FilterModule(object):
     def filters(self):
-        return {'sorry_auto_off_rules': sorry_auto_off_rules}
+        return {'sorry_auto_off_rules': sorry_auto_off_rules, 'sorry_auto_off_problems': sorry_auto_off_problems}

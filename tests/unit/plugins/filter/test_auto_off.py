@@ -9,7 +9,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sorrypage.aws.plugins.filter.auto_off import FilterModule, sorry_auto_off_rules
+from ansible_collections.sorrypage.aws.plugins.filter.auto_off import FilterModule, sorry_auto_off_problems, sorry_auto_off_rules
 
 ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/k8s-shop1-main-d3d8770d32/d834e41ae8ede541/%s'
 
@@ -87,4 +87,30 @@ def test_a_sorry_rule_that_cannot_be_keyed(listener, missing):
 
 
 def test_registered_name():
-    assert FilterModule().filters() == {'sorry_auto_off_rules': sorry_auto_off_rules}
+    assert FilterModule().filters() == {'sorry_auto_off_rules': sorry_auto_off_rules,
+                                        'sorry_auto_off_problems': sorry_auto_off_problems}
+
+
+ROLE = 'arn:aws:iam::123456789012:role/sorrypage-auto-off'
+
+
+def test_problems_none_for_good_inputs():
+    assert sorry_auto_off_problems('2099-03-02T14:00:00+09:00', ROLE, 'sorrypage-k8s-shop-main') == []
+
+
+def test_problems_name_every_bad_input():
+    assert sorry_auto_off_problems('2099-03-02T14:00:00', 'my-role', 'sorry page') == [
+        "sorry_until: at '2099-03-02T14:00:00' has no UTC offset: the schedules are written in UTC, so say which zone "
+        'it is in, e.g. 2099-03-02T14:00:00+09:00 or 2099-03-02T14:00:00Z',
+        "sorry_auto_off_role_arn: role_arn 'my-role' is not an IAM role ARN such as "
+        'arn:aws:iam::123456789012:role/sorrypage-auto-off (the execution role the Scheduler assumes to delete the sorry '
+        'rules)',
+        "the schedule group: group 'sorry page' is not a valid schedule group name: 1 to 64 characters among "
+        '0-9 a-z A-Z - _ . (it has 10)']
+
+
+def test_problems_a_past_until():
+    problems = sorry_auto_off_problems('2020-01-01T00:00:00Z', ROLE, 'g')
+    assert len(problems) == 1 and problems[0].startswith(
+        "sorry_until: at '2020-01-01T00:00:00Z' (2020-01-01T00:00:00Z) is ")
+    assert 's in the past: the end of the window must be at least 60 s in the future' in problems[0]
