@@ -95,6 +95,16 @@ def _catch_all(conditions):
     return 'path-pattern' not in fields or '/*' in _path_values(conditions)
 
 
+def _preview_path(conditions):
+    """A rule on paths of its own: exact paths (no wildcard), no other condition than hosts (the always-on preview).
+    A marker page behind a header condition or a path pattern is a variant of the Sorry page (a language, API
+    clients), not a preview."""
+    fields = set(c.get('Field') for c in conditions or [])
+    paths = _path_values(conditions)
+    return (not fields - set(['host-header', 'path-pattern']) and bool(paths)
+            and not any('*' in p or '?' in p for p in paths))
+
+
 def _forward_targets(actions):
     """[(arn, weight)] of a forward terminal action (weight None for a forward to one group), else []."""
     action = _rules._terminal(actions)
@@ -207,9 +217,10 @@ def controller_rules(foreign_rules, markers):
     Returns ``[(rule, kind, marker)]`` by priority: kind ``sorry`` for a rule
     whose terminal action is a fixed response whose body holds a marker
     (``marker``: the first of ``markers`` found) and that takes every path of
-    its hosts (path ``/*`` or none); kind ``preview`` for such a fixed response
-    on a path of its own (the Ingress driver's always-on preview, which is not
-    the Sorry page being on); kind ``bypass`` (``marker``
+    its hosts (path ``/*`` or none), or that is one of its variants (a header
+    condition or a path pattern: a language, API clients); kind ``preview``
+    for such a fixed response on an exact path of its own (the Ingress
+    driver's always-on preview, which is not the Sorry page being on); kind ``bypass`` (``marker``
     None) for a rule in front of such a sorry rule (lower priority number)
     whose terminal action is a forward, with a source-ip or http-header
     condition, whose host-header values overlap the sorry rule's (or either
@@ -224,16 +235,23 @@ def controller_rules(foreign_rules, markers):
     out = []
     for rule in rules:
         if found[rule['arn']]:
-            out.append((rule, 'sorry' if rule in sorry_rules else 'preview', found[rule['arn']]))
+            preview = rule not in sorry_rules and _preview_path(rule['conditions'])
+            out.append((rule, 'preview' if preview else 'sorry', found[rule['arn']]))
         elif _bypasses(rule, sorry_rules):
             out.append((rule, 'bypass', None))
     return out
 
 
-def _controller_name(rule):
-    """A name that survives the controller renumbering its rules: from the hosts, not the priority."""
+def _controller_name(rule, kind):
+    """A name that survives the controller renumbering its rules: from the hosts, not the priority (and for a
+    variant of the page, what else it matches; a bypass's header values are secrets, never in a name)."""
     hosts = _host_values(rule['conditions'])
-    return 'ingress-%s' % (','.join(hosts) if hosts else 'any-host')
+    name = 'ingress-%s' % (','.join(hosts) if hosts else 'any-host')
+    if kind != 'sorry' or _catch_all(rule['conditions']):
+        return name
+    # a variant of the page (a language, API clients): what it matches besides the host
+    extra = [','.join(_rules.condition_values(c)) for c in rule['conditions'] if c.get('Field') != 'host-header']
+    return '%s %s' % (name, ' '.join(extra))
 
 
 def _controller_rule(rule, kind, marker):
@@ -241,7 +259,7 @@ def _controller_rule(rule, kind, marker):
     if marker:
         # The controller keeps no tag of ours on its rules; readers of the marker tag find it here.
         tags[MARKER_TAG] = marker
-    return _reported_rule(rule, kind, _controller_name(rule), None, tags, False, MADE_BY_CONTROLLER)
+    return _reported_rule(rule, kind, _controller_name(rule, kind), None, tags, False, MADE_BY_CONTROLLER)
 
 
 def listener_summary(listener, rules, default_actions, markers=None):

@@ -24,6 +24,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _page_problems
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import http_headers
+from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import viewer_values
 
 USE_ALB = "use the ALB driver (sorry_driver: alb), which mirrors the application's rules for the bypass"
 FALLBACK = 'the Ingress driver forwards a bypass to one target group per host (or one weighted forward); ' + USE_ALB
@@ -160,7 +161,8 @@ def _variant_sets(entry_variants, rendered_pages):
     return out
 
 
-def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source=False, api=None):
+def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allow_any_source=False, api=None,
+                 bypass_viewer_header=False, origin_header=None):
     """The ``sets`` option of ingress_sorry: one set per sorry_pages entry.
 
     ``info``: alb_sorry_info's result (its ``listeners`` with ``routes``);
@@ -174,7 +176,10 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
     to one weighted forward, ``[]`` when there is no bypass; ``variants``
     (when the entry has languages or ``api``, sorry_api, names it): the
     variants of ``_variants.site_variants`` in rule order, each ``{name, body,
-    content_type, path_patterns, http_headers, marker}``. Raises
+    content_type, path_patterns, http_headers, marker}``. With
+    ``bypass_viewer_header`` (behind CloudFront) the CIDRs are
+    ``viewer_values`` with the ``origin_header`` ({name, value}: a secret)
+    instead of ``source_ips``. Raises
     ValueError naming every problem (the hosts and the target groups of a
     path-routed host), header values never shown. A page with a build
     marker gives its set a ``marker`` (ingress_sorry keeps it in its record).
@@ -200,6 +205,11 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
         problems.append(str(exc))
     if api and not problems and _variants.API_PAGE not in rendered_pages:
         problems.append('sorry_api is set but the JSON page (%s) was not built' % _variants.API_PAGE)
+    viewer = []
+    try:
+        viewer = viewer_values(bypass_cidrs, bypass_viewer_header, (origin_header or {}).get('name'))
+    except ValueError as exc:
+        problems.append(str(exc))
     if problems:
         raise ValueError('; '.join(problems))
     cidrs = list(bypass_cidrs or [])
@@ -214,8 +224,11 @@ def ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, allo
             problems.extend(entry_problems)
         page = rendered_pages[entry['page']]
         page = page if isinstance(page, dict) else {}
-        one = dict(hosts=hosts, body=page.get('body') or '', source_ips=list(cidrs),
+        one = dict(hosts=hosts, body=page.get('body') or '', source_ips=[] if viewer else list(cidrs),
                    allow_any_source=allow_any_source, http_headers=[dict(h) for h in headers], target_groups=groups)
+        if viewer:
+            one.update(viewer_values=list(viewer), origin_header=dict(name=origin_header['name'],
+                                                                      value=origin_header.get('value')))
         if page.get('marker'):
             one['marker'] = page['marker']
         if variants[index]:
@@ -261,7 +274,9 @@ def wait_inputs(sets, bypass_cidrs, bypass_headers, info=None):
     headers = http_headers(bypass_headers)
     header = dict(name=headers[0]['name'], value=headers[0]['values'][0]) if headers else None
     cidrs = list(bypass_cidrs or [])
-    source = _one_address(cidrs[0]) if cidrs and not header else None
+    # behind CloudFront the office is matched on a header the wait cannot send (with the secret origin header)
+    behind_cloudfront = any(one.get('viewer_values') for one in sets or [])
+    source = _one_address(cidrs[0]) if cidrs and not header and not behind_cloudfront else None
     return dict(hosts=hosts, bypass_source_ip=source, bypass_header=header)
 
 

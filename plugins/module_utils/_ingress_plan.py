@@ -57,6 +57,9 @@ from ansible_collections.sorrypage.aws.plugins.module_utils._validate import che
 from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_paths
 from ansible_collections.sorrypage.aws.plugins.module_utils._validate import check_source_ips
 
+# Behind CloudFront: the viewer's address:port, which the distribution's origin request policy forwards.
+VIEWER_ADDRESS_HEADER = 'CloudFront-Viewer-Address'
+
 # The controller's tags on the ALB.
 STACK_TAG = 'ingress.k8s.aws/stack'
 CLUSTER_TAG = 'elbv2.k8s.aws/cluster'
@@ -290,11 +293,20 @@ def conditions_key(name):
     return '%sconditions.%s' % (ALB_PREFIX, name)
 
 
-def _bypass_chunks(cidrs, headers, size):
+def _bypass_chunks(cidrs, headers, size, viewer_values=(), origin_header=None):
     """One list of conditions per bypass path: source-ip and http-header are
     ANDed inside one rule, so each gets paths of its own, split so that no
-    rule has more than the ALB's condition values."""
+    rule has more than the ALB's condition values. Behind CloudFront the
+    office's addresses are CloudFront-Viewer-Address values, each of their
+    paths also requiring the distribution's origin header (ANDed)."""
     chunks = []
+    if viewer_values and origin_header:
+        origin = {'field': 'http-header', 'httpHeaderConfig': {
+            'httpHeaderName': origin_header['name'], 'values': [origin_header['value']]}}
+        values = list(viewer_values)
+        for start in range(0, len(values), size - 1):
+            chunks.append([{'field': 'http-header', 'httpHeaderConfig': {
+                'httpHeaderName': VIEWER_ADDRESS_HEADER, 'values': values[start:start + size - 1]}}, origin])
     for start in range(0, len(cidrs), size):
         chunks.append([{'field': 'source-ip', 'sourceIPConfig': {'values': cidrs[start:start + size]}}])
     for header in headers:
@@ -371,6 +383,10 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
                           [arn, ...] or [{arn, weight}, ...] (at most 5)
         marker:           the page's build marker (10 hex characters), optional;
                           recorded, see ``markers_of``
+        viewer_values:    behind CloudFront: CloudFront-Viewer-Address values of
+                          the office (each of their rules also requires
+                          ``origin_header``)
+        origin_header:    {name, value}: the distribution's secret origin header
         variants:         optional, in priority order: pages for some visitors
                           (a language, API clients) in front of ``body``:
                           [{name, body, content_type, path_patterns,
@@ -411,19 +427,32 @@ def desired(sets, name_prefix=DEFAULT_NAME_PREFIX):
         errors += ['%s.%s' % (label, e) for e in ip_errors]
         headers = page.get('http_headers') or []
         errors += ['%s.%s' % (label, e) for e in check_http_headers(headers)]
+        viewer = list(page.get('viewer_values') or [])
+        origin = page.get('origin_header') or None
+        if viewer and not (origin and origin.get('name') and origin.get('value')):
+            errors.append('%s: viewer_values need origin_header (the distribution\'s secret origin header): without '
+                          'it anyone reaching the ALB directly could forge CloudFront-Viewer-Address' % label)
+            origin = None
+        elif viewer:
+            errors += ['%s.origin_header: %s' % (label, e.replace('http_headers: ', '')) for e in
+                       check_http_headers([{'name': origin['name'], 'values': [origin['value']]}])]
+            errors += ['%s.viewer_values: %s' % (label, e.replace('http_headers: ', '')) for e in
+                       check_http_headers([{'name': VIEWER_ADDRESS_HEADER, 'values': viewer}])]
+        cidrs_or_viewer = cidrs or viewer
         groups, tg_errors = _target_groups(label, page.get('target_groups'))
         errors += tg_errors
         errors += _check_marker(label, page.get('marker'))
         variants, variant_errors = check_variants(label, page.get('variants'), bool(hosts))
         errors += variant_errors
-        if (cidrs or headers) and not groups and not tg_errors:
+        if (cidrs_or_viewer or headers) and not groups and not tg_errors:
             errors.append('%s: a bypass (source_ips or http_headers) needs target_groups: the ARNs the '
                           "host's rules forward to, read from the ALB" % label)
         for host in hosts or [None]:
             entry_number = len(rules)
             base = (1 if host else 0) + 1   # the host-header and path-pattern values of each rule
             paths = []
-            for part, conditions in enumerate(_bypass_chunks(cidrs, headers, MAX_CONDITION_VALUES - base)):
+            for part, conditions in enumerate(_bypass_chunks(cidrs, headers, MAX_CONDITION_VALUES - base,
+                                                             viewer, origin)):
                 name = '%s-h%d-bypass%d' % (name_prefix, entry_number, part)
                 annotations[action_key(name)] = _dump(_forward_action(groups))
                 annotations[conditions_key(name)] = _dump(conditions)

@@ -118,6 +118,27 @@ options:
             type: list
             elements: str
             required: true
+      viewer_values:
+        description:
+          - Behind CloudFront, the office's addresses as C(CloudFront-Viewer-Address) values (for example
+            C(203.0.113.*) for a /24, C(203.0.113.5:*) for a /32); every rule of theirs also requires
+            O(sets[].origin_header). Not secret.
+        type: list
+        elements: str
+      origin_header:
+        description:
+          - The secret custom header the CloudFront distribution adds to every request to the ALB, required with
+            O(sets[].viewer_values) (anyone reaching the ALB directly could forge the viewer header).
+        type: dict
+        suboptions:
+          name:
+            description: The header's name.
+            type: str
+            required: true
+          value:
+            description: Its value, a secret - never shown.
+            type: str
+            required: true
       target_groups:
         description:
           - The target groups the host's rules forward to, read from the ALB (at most 5) - ARNs, or dicts with C(arn)
@@ -441,6 +462,11 @@ def argument_spec():
             )),
             target_groups=dict(type='list', elements='raw'),
             marker=dict(type='str'),
+            viewer_values=dict(type='list', elements='str'),
+            origin_header=dict(type='dict', options=dict(
+                name=dict(type='str', required=True),
+                value=dict(type='str', required=True, no_log=True),
+            )),
             variants=dict(type='list', elements='dict', options=dict(
                 name=dict(type='str', required=True),
                 body=dict(type='str', required=True),

@@ -329,3 +329,18 @@ def test_the_ingress_drivers_preview_is_a_preview_not_the_page_on():
     summary = _info.listener_summary(LISTENER, [preview] + ingress_site(), NOT_FOUND, markers=[MARKER])
     assert [(r['arn'], r['kind']) for r in summary['owned_rules']] == [
         ('preview', 'preview'), ('office', 'bypass'), ('header', 'bypass'), ('sorry', 'sorry')]
+
+
+def test_the_controllers_variant_rules_of_the_page_are_sorry_rules_not_previews():
+    """A language (Accept-Language) or API (path pattern, Accept) variant made from the Ingress carries the marker
+    of its page: it is part of the page being on (off by marker deletes it), not a preview."""
+    language = lbc('ja', 3, ['shop.example.com'], ['/*'], actions=[R.fixed_response(503, 'text/html', PAGE)],
+                   extra=[R.header_condition('Accept-Language', ['ja*'])])
+    api = lbc('api', 4, ['shop.example.com'], ['/api/*'], actions=[R.fixed_response(503, 'application/json', PAGE)])
+    site = ingress_site()
+    rules = site[:2] + [language, api] + [dict(r, priority=r['priority'] + 2) for r in site[2:]]
+    summary = _info.listener_summary(LISTENER, rules, NOT_FOUND, markers=[MARKER])
+    assert [(r['arn'], r['kind'], r['name']) for r in summary['owned_rules']] == [
+        ('office', 'bypass', 'ingress-shop.example.com'), ('header', 'bypass', 'ingress-shop.example.com'),
+        ('ja', 'sorry', 'ingress-shop.example.com /* ja*'), ('api', 'sorry', 'ingress-shop.example.com /api/*'),
+        ('sorry', 'sorry', 'ingress-shop.example.com')]

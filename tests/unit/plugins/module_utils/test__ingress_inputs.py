@@ -238,3 +238,24 @@ def test_ingress_problem_names_the_inputs_only_the_alb_driver_has(extra, problem
     info = info_of((seed_rules(), NOT_FOUND))
     assert ingress_problem(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], ['10.0.0.0/8'], [],
                            **extra) == problem
+
+
+def test_behind_cloudfront_the_cidrs_are_viewer_values_with_the_origin_header_and_the_wait_sends_no_source():
+    origin = {'name': 'X-Origin-Verify', 'value': 'not-a-real-secret-0123456789'}
+    info = info_of((seed_rules(), NOT_FOUND))
+    sets = ingress_sets(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], RENDERED,
+                        ['203.0.113.0/24'], [], bypass_viewer_header=True, origin_header=origin)
+    assert sets[0]['source_ips'] == [] and sets[0]['viewer_values'] == ['203.0.113.*']
+    assert sets[0]['origin_header'] == origin
+    assert wait_inputs(sets, ['203.0.113.0/24'], [])['bypass_source_ip'] is None
+    rules, annotations = _ingress_plan.desired(sets)
+    assert annotations['alb.ingress.kubernetes.io/conditions.sorrypage-h0-bypass0'] == (
+        '[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"CloudFront-Viewer-Address","values":'
+        '["203.0.113.*"]}},{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-Origin-Verify","values":'
+        '["not-a-real-secret-0123456789"]}}]')
+    assert [p['backend']['service']['name'] for p in rules[0]['http']['paths']] == [
+        'sorrypage-h0-bypass0', 'sorrypage-h0-sorry']
+    with pytest.raises(ValueError) as err:
+        ingress_sets(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], RENDERED,
+                     ['203.0.113.0/24'], [], bypass_viewer_header=True)
+    assert 'sorry_bypass_viewer_header needs sorry_cloudfront_origin_header' in str(err.value)

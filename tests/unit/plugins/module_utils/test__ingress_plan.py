@@ -1301,3 +1301,29 @@ def test_four_header_values_fit_a_variant_of_every_host_and_all_errors_come_at_o
         'sets[0].body is empty: the Sorry page is required',
         "sets[0].variants[0].name 'JA' must be 1 to 12 lowercase letters, digits or '-', like ja or api",
         "sets[0].variants[1].content_type 'text/css' is not one of text/html, application/json"]
+
+
+# ---------------------------------------------------------------- behind CloudFront
+
+def test_viewer_values_split_two_per_rule_beside_host_path_and_the_origin_header():
+    origin = {'name': 'X-Origin-Verify', 'value': SECRET}
+    viewer = ['10.%d.*' % i for i in range(5)]
+    rules, annotations = plan.desired([{'hosts': ['shop.example.com'], 'body': BODY, 'viewer_values': viewer,
+                                     'origin_header': origin, 'target_groups': [TG]}])
+    names = [p['backend']['service']['name'] for p in rules[0]['http']['paths']]
+    assert names == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-bypass2', 'sorrypage-h0-sorry']
+    chunks = [json.loads(annotations[A + 'conditions.' + name]) for name in names[:3]]
+    assert [c[0]['httpHeaderConfig']['values'] for c in chunks] == [viewer[0:2], viewer[2:4], viewer[4:5]]
+    assert all(c[1] == {'field': 'http-header', 'httpHeaderConfig': {'httpHeaderName': 'X-Origin-Verify',
+                                                                     'values': [SECRET]}} for c in chunks)
+    assert SECRET not in json.dumps(plan.redact(annotations))
+
+
+def test_viewer_values_without_the_origin_header_are_refused_naming_why():
+    with pytest.raises(ValueError) as err:
+        plan.desired([{'hosts': ['shop.example.com'], 'body': BODY, 'viewer_values': ['10.*'], 'target_groups': [TG]}])
+    assert "sets[0]: viewer_values need origin_header (the distribution's secret origin header)" in str(err.value)
+    with pytest.raises(ValueError) as err:
+        plan.desired([{'hosts': ['shop.example.com'], 'body': BODY, 'viewer_values': ['10.*'], 'target_groups': [TG],
+                    'origin_header': {'name': 'X' * 41, 'value': SECRET}}])
+    assert 'sets[0].origin_header:' in str(err.value) and SECRET not in str(err.value)
