@@ -202,6 +202,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import SorryAWSModule
 from ansible_collections.sorrypage.aws.plugins.module_utils import _auto_off
 
+STAYS_ON = 'A sorry rule without its schedule stays on until `off`.'
+
 
 def _group_exists(module, client, group):
     try:
@@ -280,9 +282,13 @@ def present(module, client):
         for name in actions['update']:
             client.update_schedule(GroupName=group, aws_retry=True, **desired[name])
             done.append('updated %s' % name)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="could not write the schedules of group '%s'; done before the failure: %s"
-                             % (group, ', '.join(done) or 'nothing'))
+    except is_boto3_error_code('ConflictException') as e:
+        module.fail_json_aws(e, msg="could not write the schedules of group '%s' (is the group still being deleted by a "
+                             "recent off? wait a minute and run again); done before the failure: %s. %s"
+                             % (group, ', '.join(done) or 'nothing', STAYS_ON))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg="could not write the schedules of group '%s'; done before the failure: %s. %s"
+                             % (group, ', '.join(done) or 'nothing', STAYS_ON))
     for name in actions['delete']:
         _delete(module, client, group, name, done)
         done.append('deleted %s' % name)
