@@ -85,13 +85,17 @@ def survey_answers(survey, answers):
     return values
 
 
-def awx_meta_vars(job_id, user, template, inventory_name):
-    """AWX's own extra vars of a job a user launched from a job template (awx_meta_vars: awx_ and tower_)."""
+def awx_meta_vars(job_id, user, template, inventory_name, workflow=None):
+    """AWX's own extra vars of a job a user launched from a job template (awx_meta_vars: awx_ and tower_); with
+    ``workflow`` (its name), a node of a workflow job the user launched (the job carries the workflow's creator)."""
     values = {}
     for prefix in ('awx', 'tower'):
+        if workflow:
+            values.update({prefix + '_workflow_job_id': 900 + job_id, prefix + '_workflow_job_name': workflow,
+                           prefix + '_workflow_job_launch_type': 'manual'})
         values.update({
             prefix + '_job_id': job_id,
-            prefix + '_job_launch_type': 'manual',
+            prefix + '_job_launch_type': 'workflow' if workflow else 'manual',
             prefix + '_user_id': 7,
             prefix + '_user_name': user,
             prefix + '_user_email': user + '@example.test',
@@ -134,6 +138,7 @@ class AwxJob:
         self.dir = os.path.join(str(root), 'job-%d' % job_id)
         self.playbook = playbook
         self.limit = limit
+        self.extravars = extravars
         env_dir = os.path.join(self.dir, 'env')
         os.makedirs(env_dir)
         self._project()

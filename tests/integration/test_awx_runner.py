@@ -51,7 +51,7 @@ def _setup():
         if module:
             types[module['name']] = module['injectors']
     templates = {t['entry']: t for t in play['vars']['sorrypage_awx_job_templates']}
-    return surveys, types, templates
+    return surveys, types, templates, play['vars']['sorrypage_awx_workflow_name']
 
 
 class _SetupLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -60,7 +60,7 @@ class _SetupLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
 
 _SetupLoader.add_constructor('!unsafe', lambda loader, node: loader.construct_scalar(node))
 
-SURVEYS, CREDENTIAL_TYPES, JOB_TEMPLATES = _setup()
+SURVEYS, CREDENTIAL_TYPES, JOB_TEMPLATES, WORKFLOW = _setup()
 
 
 def site_hostvars(box, **extra):
@@ -111,11 +111,16 @@ class Controller:
         }
         self.jobs = []
 
-    def launch(self, entry, **answers):
-        """Launch the job template of ``entry`` with these survey answers (strings), limited to the site."""
+    def launch(self, entry, workflow=None, **answers):
+        """Launch the job template of ``entry`` with these survey answers (strings), limited to the site. With
+        ``workflow`` (the answers to the survey of "Release with maintenance", the on survey), as that workflow's
+        node: its own survey's defaults, then the workflow's answers over them."""
         template = JOB_TEMPLATES[entry]
         extravars = survey_answers(SURVEYS[entry], answers)
-        extravars.update(awx_meta_vars(len(self.jobs) + 1, AWX_USER, template['name'], INVENTORY_NAME))
+        if workflow is not None:
+            extravars.update(survey_answers(SURVEYS['on'], workflow))
+        extravars.update(awx_meta_vars(len(self.jobs) + 1, AWX_USER, template['name'], INVENTORY_NAME,
+                                       workflow=WORKFLOW if workflow is not None else None))
         # secrets: false (status) carries the AWS and the kube credentials only, as awx_setup.yml attaches them
         credentials = [self.credentials['kube']] + ([self.credentials['bypass']] if template['secrets'] else [])
         job = AwxJob(self.tmp_path, 'playbooks/maintenance_%s.yml' % entry, self.inventory, extravars,
@@ -313,7 +318,9 @@ def test_auto_driver_jobs_on_status_off_through_the_ingress(tmp_path, awx_env): 
         awx = Controller(tmp_path, box)
         hosts = box.sites[0]['hosts']
 
-        job = awx.launch('on', sorry_reason='Database upgrade')   # until, driver, EKS outage: the survey's defaults
+        # launched as the workflow "Release with maintenance": its survey (on's) answered once for on and off
+        answers = {'sorry_reason': 'Database upgrade'}   # until, driver, EKS outage: the survey's defaults
+        job = awx.launch('on', workflow=answers)
         assert_successful(job)
         text = summary(job)
         assert 'maintenance ON on %s' % box.sites[0]['load_balancer_name'] in text, text
@@ -332,9 +339,10 @@ def test_auto_driver_jobs_on_status_off_through_the_ingress(tmp_path, awx_env): 
         assert 'maintenance ON' in text and 'driver: ingress' in text and 'by %s - why: Database upgrade' % AWX_USER \
             in text, text
 
-        job = awx.launch('off')
+        job = awx.launch('off', workflow=answers)    # the node after the approval: sorry_reason and _until too
         assert_successful(job)
-        assert 'maintenance off' in summary(job)
+        assert job.extravars['sorry_reason'] == 'Database upgrade' and job.extravars['awx_job_launch_type'] == 'workflow'
+        assert 'maintenance off on %s' % box.sites[0]['load_balancer_name'] in summary(job)
         assert_secret_nowhere(job)
         box.reconciler.wait_for_pass()
         assert listeners(box) == before
