@@ -31,12 +31,8 @@ AWX_USER = 'carol.oncall'
 INGRESS_RECORD = 'sorrypage.aws/ingress-edit'
 INVENTORY_NAME = 'sorrypage sites'
 AWS_CREDENTIAL = {'access_key': 'AKIAAWXJOBEXAMPLE', 'secret_key': 'awx-job-secret', 'session_token': 'awx-job-token'}
-# FINDING: the project's ansible.cfg enables only the yaml, ini and host_list inventory plugins, and AWX hands
-# every job its inventory as an executable script (inventory/hosts): with the project's ansible.cfg in the
-# working directory, no inventory is parsed and every job fails. Until ansible.cfg enables `script` too, the
-# jobs here run as an AWX whose administrator set this in "Extra Environment Variables" (AWX_TASK_ENV);
-# test_awx_reads_its_inventory_with_the_projects_ansible_cfg fails (xfail) until then.
-CFG_INVENTORY_WORKAROUND = {'ANSIBLE_INVENTORY_ENABLED': 'script,yaml,ini,host_list'}
+# AWX hands every job its inventory as an executable script (inventory/hosts) and runs it from the project,
+# whose ansible.cfg must enable the script inventory plugin (it did not: every job failed, found by this test).
 
 
 def _setup():
@@ -125,7 +121,7 @@ class Controller:
         credentials = [self.credentials['kube']] + ([self.credentials['bypass']] if template['secrets'] else [])
         job = AwxJob(self.tmp_path, 'playbooks/maintenance_%s.yml' % entry, self.inventory, extravars,
                      aws=AWS_CREDENTIAL, credentials=credentials, limit=self.site, job_id=len(self.jobs) + 1,
-                     task_env=CFG_INVENTORY_WORKAROUND)
+                     task_env=None)
         self.jobs.append(job)
         job.run()
         return job
@@ -236,18 +232,9 @@ def _hosts_seen(job):
     return {(e.get('event_data') or {}).get('host') for e in job.events()} - {None}
 
 
-def test_the_inventory_workaround_reads_awx_inventory(tmp_path, awx_env):  # pylint: disable=unused-argument
-    job = _inventory_job(tmp_path, CFG_INVENTORY_WORKAROUND)
-    assert _hosts_seen(job) == {'web'}, job.stdout()[-3000:]
-    assert 'Unable to parse' not in job.stdout()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "ansible.cfg [inventory] enable_plugins = yaml, ini, host_list: AWX's inventory script (inventory/hosts) is "
-    "not parsed, every job fails with 'No inventory was parsed'. Fix: add script to enable_plugins, then drop "
-    "this mark and CFG_INVENTORY_WORKAROUND."))
 def test_awx_reads_its_inventory_with_the_projects_ansible_cfg(tmp_path, awx_env):  # pylint: disable=unused-argument
     job = _inventory_job(tmp_path, None)
+    assert 'Unable to parse' not in job.stdout()
     assert 'No inventory was parsed' not in job.stdout()
     assert _hosts_seen(job) == {'web'}
 
