@@ -22,6 +22,8 @@ sorry_ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, al
 sorry_ingress_wait(sets, bypass_cidrs, bypass_headers, info) -> {hosts, bypass_source_ip, bypass_header} of
                                                    alb_sorry_wait (the header's value: no_log options only)
 sorry_ingress_record_hosts(ingress, info)          -> the hosts of our rules in ingress_sorry's records, for off's wait
+sorry_ingress_budget(info, sets, quota)             -> {needed, quota, over_default, message}: the rules the
+                                                   Ingress driver's maintenance needs on the load balancer
 sorry_ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source)
                                                    -> why the Ingress driver cannot take these inputs, '' when it can
 
@@ -51,6 +53,7 @@ sorry_ingress_sets = refusing(_ingress_inputs.ingress_sets, NOTHING_CHANGED)
 sorry_ingress_wait = refusing(_ingress_inputs.wait_inputs, NOTHING_CHANGED)
 sorry_ingress_record_hosts = refusing(_ingress_inputs.record_hosts, NOTHING_CHANGED)
 sorry_ingress_problem = refusing(_ingress_inputs.ingress_problem, NOTHING_CHANGED)
+sorry_ingress_budget = refusing(_ingress_inputs.ingress_budget, NOTHING_CHANGED)
 sorry_api_pages = refusing(_variants.api_pages, NOTHING_CHANGED)
 sorry_pages_used = refusing(_variants.pages_used, NOTHING_CHANGED)
 sorry_markers_used = refusing(_variants.markers_used, NOTHING_CHANGED)
@@ -69,6 +72,7 @@ class FilterModule(object):
             'sorry_preview_plan': sorry_preview_plan,
             'sorry_preview_report': sorry_preview_report,
             'sorry_ingress_sets': sorry_ingress_sets,
+            'sorry_ingress_budget': sorry_ingress_budget,
             'sorry_ingress_wait': sorry_ingress_wait,
             'sorry_ingress_record_hosts': sorry_ingress_record_hosts,
             'sorry_ingress_problem': sorry_ingress_problem,

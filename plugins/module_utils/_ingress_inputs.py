@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import fnmatch
 import ipaddress
+import re
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
@@ -26,6 +27,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import 
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import http_headers
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import viewer_values
 
+_VARIANT_RE = re.compile(r'^v[0-9]+$')
 USE_ALB = "use the ALB driver (sorry_driver: alb), which mirrors the application's rules for the bypass"
 FALLBACK = 'the Ingress driver forwards a bypass to one target group per host (or one weighted forward); ' + USE_ALB
 
@@ -312,3 +314,54 @@ def ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source=
     except ValueError as exc:
         return str(exc)
     return ''
+
+
+_BUDGET_KINDS = (('bypass', 'bypass', 'fewer bypass CIDRs or headers (5 values per rule)'),
+                 ('variant', 'language and API', 'fewer languages (sorry_pages[].languages) or sorry_api paths'),
+                 ('sorry', 'sorry', 'fewer hosts per entry (one rule per host)'))
+
+
+def _path_kind(action_name):
+    """The budget kind of one of our paths, by its action's name (<prefix>-h<N>-bypass<K> / -v<K> / -sorry)."""
+    last = action_name.rsplit('-', 1)[-1]
+    if last.startswith('bypass'):
+        return 'bypass'
+    return 'language and API' if _VARIANT_RE.match(last) else 'sorry'
+
+
+def ingress_budget(info, sets, quota=None):
+    """The rules the load balancer holds once the controller has made ours, against the rules quota:
+    ``{needed, quota, over_default, message}``; ``message`` is '' when they fit.
+
+    ``info``: alb_sorry_info's read (every listener's ``rule_count``; our
+    rules already made, ``owned_rules`` made_by controller, are not counted
+    twice); ``sets``: ingress_sorry's sets (their paths, as ``desired`` makes
+    them, go on every listener that does not only redirect); ``quota``: the
+    account's quota when read, else the default (100).
+    """
+    from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan   # pylint: disable=import-outside-toplevel
+    listeners = [listener for listener in (info or {}).get('listeners') or [] if isinstance(listener, dict)]
+    rules, _annotations = _ingress_plan.desired(sets)
+    ours = {}
+    for rule in rules:
+        for path in rule['http']['paths']:
+            kind = _path_kind(path['backend']['service']['name'])
+            ours[kind] = ours.get(kind, 0) + 1
+    switched = [listener for listener in listeners if not listener.get('redirect_only')]
+    now = sum(int(listener.get('rule_count') or 0) for listener in listeners)
+    made = sum(1 for listener in listeners for rule in listener.get('owned_rules') or []
+               if rule.get('made_by') == 'controller')
+    per_listener = sum(ours.values())
+    needed = now - made + per_listener * len(switched)
+    limit = int(quota or _ingress_plan.DEFAULT_RULES_QUOTA)
+    out = dict(needed=needed, quota=limit, over_default=needed > _ingress_plan.DEFAULT_RULES_QUOTA, message='')
+    if needed <= limit:
+        return out
+    counts = ['%s %d' % (label, ours[label] * len(switched)) for _key, label, _drop in _BUDGET_KINDS if ours.get(label)]
+    drops = [drop for _key, label, drop in _BUDGET_KINDS if ours.get(label)]
+    out['message'] = ('the maintenance needs %d rules on the load balancer: over its quota of %d '
+                      '(rules-per-application-load-balancer) by %d: ours %s on %d listener(s), and %d rules there now '
+                      "(the controller's and others); to fit, drop %d: %s, or ask AWS to raise the quota"
+                      % (needed, limit, needed - limit, ', '.join(counts), len(switched), now - made, needed - limit,
+                         '; '.join(drops)))
+    return out

@@ -51,6 +51,12 @@ options:
     elements: str
     default: []
     version_added: 0.3.0
+  rules_quota:
+    description:
+      - Also read the account's rules-per-application-load-balancer quota (one DescribeAccountLimits) into
+        RV(rules_quota), to check a plan against it.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -88,6 +94,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rules_quota:
+  description: The rules-per-application-load-balancer quota (default rules not counted); null when it could not be read.
+  returned: when O(rules_quota=true)
+  type: int
+  sample: 100
 load_balancer:
   description: The load balancer.
   returned: always
@@ -274,6 +285,7 @@ def main():
             load_balancer_arn=dict(type='str'),
             listener_ports=dict(type='list', elements='int'),
             markers=dict(type='list', elements='str', default=[], no_log=False),
+            rules_quota=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
         mutually_exclusive=[('load_balancer_name', 'load_balancer_arn')],
@@ -290,8 +302,11 @@ def main():
         module.fail_json_aws(e, msg='could not describe the load balancer')
     listeners = [_info.listener_summary(listener, rules, default, markers=module.params['markers'])
                  for listener, rules, default in site]
+    extra = {}
+    if module.params['rules_quota']:
+        extra['rules_quota'] = _elbv2.rules_quota(client)
     module.exit_json(changed=False, load_balancer=_info.load_balancer_summary(balancer, tags), listeners=listeners,
-                     in_maintenance=_info.in_maintenance(listeners))
+                     in_maintenance=_info.in_maintenance(listeners), **extra)
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ RENDERED = {'en': {'body': '<p>sorry</p>', 'marker': 'm-en'}}
 
 def test_every_filter_is_registered_under_its_name():
     filters = F.FilterModule().filters()
-    assert sorted(filters) == ['sorry_api_pages', 'sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_problem',
+    assert sorted(filters) == ['sorry_api_pages', 'sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_budget', 'sorry_ingress_problem',
                                'sorry_ingress_record_hosts', 'sorry_ingress_sets', 'sorry_ingress_wait',
                                'sorry_input_warnings', 'sorry_markers_used', 'sorry_pages_used', 'sorry_preview_plan',
                                'sorry_preview_report', 'sorry_rule_sets']

@@ -9,7 +9,8 @@ import pytest
 from ansible_collections.sorrypage.aws.plugins.module_utils import _info
 from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules as R
-from ansible_collections.sorrypage.aws.plugins.module_utils._ingress_inputs import ingress_problem, ingress_sets, record_hosts, wait_inputs
+from ansible_collections.sorrypage.aws.plugins.module_utils._ingress_inputs import (
+    ingress_budget, ingress_problem, ingress_sets, record_hosts, wait_inputs)
 
 TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-%s/0123456789abcdef'
 WEB, API, BLOG, CANARY = TG % 'web', TG % 'api', TG % 'blog', TG % 'canary'
@@ -259,3 +260,21 @@ def test_behind_cloudfront_the_cidrs_are_viewer_values_with_the_origin_header_an
         ingress_sets(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], RENDERED,
                      ['203.0.113.0/24'], [], bypass_viewer_header=True)
     assert 'sorry_bypass_viewer_header needs sorry_cloudfront_origin_header' in str(err.value)
+
+
+def test_the_ingress_budget_counts_our_paths_on_every_listener_with_the_rules_there_and_says_what_to_drop():
+    info = info_of((seed_rules(), NOT_FOUND), (seed_rules(), NOT_FOUND))
+    pages = [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com'], 'languages': {'ja': 'ja'}}]
+    rendered = dict(RENDERED, ja={'body': '<p>ja</p>', 'marker': '1a2b3c4d5e'})
+    sets = ingress_sets(info, pages, rendered, ['10.0.0.0/8'], HEADERS)
+    # per listener: bypass 1 (CIDR) + 2 (X-Bypass: 2 values fit one rule? no: one rule per header) ...
+    budget = ingress_budget(info, sets)
+    per_listener = sum(len(r['http']['paths']) for r in _ingress_plan.desired(sets)[0])
+    assert budget == {'needed': 4 + 2 * per_listener, 'quota': 100, 'over_default': False, 'message': ''}
+    tight = ingress_budget(info, sets, quota=4 + 2 * per_listener - 1)
+    assert tight['message'].startswith('the maintenance needs %d rules on the load balancer: over its quota of %d '
+                                       '(rules-per-application-load-balancer) by 1: ours bypass '
+                                       % (4 + 2 * per_listener, 3 + 2 * per_listener)), tight['message']
+    assert 'language and API 2, sorry 2 on 2 listener(s), and 4 rules there now' in tight['message']
+    assert 'fewer languages (sorry_pages[].languages) or sorry_api paths' in tight['message']
+    assert SECRET not in tight['message']
