@@ -95,10 +95,11 @@ def sorry_auto_off_rules(result):
     return sorted(out, key=lambda item: (int(item['key'].split('-', 1)[0]), item['key']))
 
 
-def sorry_auto_off_problems(until, role_arn, group):
+def sorry_auto_off_problems(until, role_arn, group, driver=None):
     """What alb_sorry_auto_off would refuse, as sorry_ variable names, checked now (``on`` runs it before the switch,
-    so a bad sorry_until never leaves the page on without its end): [] when all is well."""
-    problems = []
+    so a bad sorry_until never leaves the page on without its end): [] when all is well. ``driver``: the one chosen
+    (the Ingress driver cannot end a window by itself)."""
+    problems = [p for p in [_auto_off.driver_problem(driver)] if p]
     checks = [('sorry_until', lambda: _auto_off.parse_at(until, _auto_off.now_utc())),
               ('sorry_auto_off_role_arn', lambda: _auto_off.validate_role_arn(role_arn)),
               ('the schedule group', lambda: _auto_off.validate_group(group))]
@@ -110,6 +111,29 @@ def sorry_auto_off_problems(until, role_arn, group):
     return problems
 
 
+def sorry_auto_off_group(load_balancer_name):
+    """The schedule group of a site."""
+    return _auto_off.group_name(load_balancer_name)
+
+
+def sorry_auto_off_recorded_group(result):
+    """The schedule group the site's rules name (their sorrypage:auto-off tag), '' when its window has no end set."""
+    return _auto_off.recorded_group(result)
+
+
+def sorry_auto_off_tags(auto_off, load_balancer_name):
+    """The rules' tag naming the schedule group when sorry_auto_off is on, {} otherwise."""
+    return _auto_off.group_tags(auto_off, load_balancer_name)
+
+
+def sorry_auto_off_report(result):
+    """The lines `status` says about a window that ends by itself."""
+    return _auto_off.status_lines(result)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'sorry_auto_off_rules': sorry_auto_off_rules, 'sorry_auto_off_problems': sorry_auto_off_problems}
+        return {'sorry_auto_off_rules': sorry_auto_off_rules, 'sorry_auto_off_problems': sorry_auto_off_problems,
+                'sorry_auto_off_group': sorry_auto_off_group, 'sorry_auto_off_tags': sorry_auto_off_tags,
+                'sorry_auto_off_report': sorry_auto_off_report,
+                'sorry_auto_off_recorded_group': sorry_auto_off_recorded_group}

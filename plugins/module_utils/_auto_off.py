@@ -42,8 +42,43 @@ DESCRIPTION = 'sorrypage.aws: ends the Sorry page (deletes sorry rule %s) at the
 _AT_RE = re.compile(r'^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$')
 
 
+# On every rule of a site whose window ends by itself: the schedule group, so `off` and `status` know from the
+# site itself (from any machine) that there are schedules to read and remove.
+GROUP_TAG = 'sorrypage:auto-off'
+GROUP_PREFIX = 'sorrypage-'
+INGRESS_REFUSAL = ('sorry_auto_off works with the ALB driver only: the Ingress driver\'s rules are the controller\'s, '
+                   'which re-creates a deleted rule and rewrites rules at its priorities, so a recorded rule ARN may '
+                   'later hold an application rule; use sorry_driver: alb for a window that ends by itself')
+
+
 class AutoOffError(ValueError):
     """An input the Scheduler would refuse or that would make no sense; the message names it."""
+
+
+def group_name(load_balancer_name):
+    """The schedule group of a site: sorrypage-<load balancer name> (ALB names have at most 32 characters)."""
+    return GROUP_PREFIX + ('' if load_balancer_name is None else str(load_balancer_name))
+
+
+def group_tags(auto_off, load_balancer_name):
+    """The tag the rules carry when the window ends by itself ({} when it does not)."""
+    on = auto_off if isinstance(auto_off, bool) else str(auto_off).strip().lower() in ('true', 'yes', 'on', '1')
+    return {GROUP_TAG: group_name(load_balancer_name)} if on else {}
+
+
+def recorded_group(result):
+    """The schedule group named by the rules' GROUP_TAG in an alb_sorry_info (or alb_sorry_site) result, or ''."""
+    for listener in (result if isinstance(result, dict) else {}).get('listeners') or []:
+        for rule in (listener.get('owned_rules') or []) + (listener.get('rules') or []):
+            group = (rule.get('tags') or {}).get(GROUP_TAG)
+            if group:
+                return group
+    return ''
+
+
+def driver_problem(driver):
+    """Why the window cannot end by itself with this driver ('' when it can)."""
+    return INGRESS_REFUSAL if driver == 'ingress' else ''
 
 
 def validate_group(group):
@@ -290,3 +325,16 @@ def absent_summary(listed, gone_on_delete, expected_names):
 
 def now_utc():
     return datetime.now(timezone.utc)
+
+
+def status_lines(result):
+    """The operator's lines of alb_sorry_auto_off state=status: when the window ends by itself, and the warnings."""
+    result = result if isinstance(result, dict) else {}
+    schedules = result.get('schedules') or []
+    if not schedules:
+        return ['auto-off: no schedule left in %s: the Sorry page ends only with `off`' % (result.get('group') or '?')]
+    seconds = result.get('seconds_left')
+    left = ('%d min' % max(1, int(math.ceil(seconds / 60.0)))) if isinstance(seconds, int) and seconds >= 0 else 'overdue'
+    lines = ['auto-off: the Sorry page ends by itself at %s (in %s; %d schedule(s) in %s)'
+             % (result.get('next_at_utc'), left, len(schedules), result.get('group') or '?')]
+    return lines + ['WARNING: %s' % w for w in result.get('time_left_warnings') or []]

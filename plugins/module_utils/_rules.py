@@ -122,6 +122,8 @@ def build_spec(params):
         paths=paths,
         cidrs=dedupe([normalise_cidr(c) for c in params.get('source_ips') or []]),
         headers=[(h['name'], dedupe(h['values'])) for h in params.get('http_headers') or []],
+        # ANDed on every rule of a bypass (the secret origin header of a CloudFront distribution in front)
+        required=[(h['name'], dedupe(h['values'])) for h in params.get('required_headers') or []],
         content=params.get('content'),
         content_type=params.get('content_type') or 'text/html',
         status_code=status,
@@ -370,6 +372,11 @@ def _base_conditions(spec):
     return base
 
 
+def _required_conditions(spec):
+    """The conditions every rule of a bypass carries besides its alternative (a distribution's origin header)."""
+    return [header_condition(name, values) for name, values in spec.get('required') or []]
+
+
 def _mirror(spec, foreign_rules, default_actions):
     hosts = set(h.lower() for h in spec['hosts'])
     copies = []
@@ -398,13 +405,17 @@ def _mirror(spec, foreign_rules, default_actions):
         for name, _values in spec['headers']:
             if name.lower() in names:
                 raise RuleError('cannot mirror %s: it already has an http-header condition on %s' % (where, name))
-        used = sum(len(condition_values(c)) for c in written)
+        required = _required_conditions(spec)
+        for name, _values in spec.get('required') or []:
+            if name.lower() in names:
+                raise RuleError('cannot mirror %s: it already has an http-header condition on %s' % (where, name))
+        used = sum(len(condition_values(c)) for c in written + required)
         room = chunk_size(used)
         if room <= 0:
             raise RuleError('cannot mirror %s: its conditions already use %d of the %d condition values a rule may have, '
                             'leaving none for the bypass condition' % (where, used, MAX_CONDITION_VALUES))
         for alternative in _alternatives(spec, room):
-            copies.append({'conditions': written + [alternative], 'actions': [write_action(a) for a in actions],
+            copies.append({'conditions': written + [alternative] + required, 'actions': [write_action(a) for a in actions],
                            'source': rule['arn'] if rule else 'default'})
     return copies
 
@@ -445,10 +456,11 @@ def desired_rules(spec, foreign_rules, default_actions):
         target, source = spec['target_group_arn'], 'parameter'
     else:
         target, source = infer_target(spec['hosts'], foreign_rules, default_actions)
-    used = sum(len(condition_values(c)) for c in base)
+    required = _required_conditions(spec)
+    used = sum(len(condition_values(c)) for c in base + required)
     rules = []
     for alternative in _alternatives(spec, chunk_size(used)):
-        conditions = base + ([alternative] if alternative else [])
+        conditions = base + ([alternative] if alternative else []) + required
         rules.append({'conditions': conditions, 'actions': [forward(target)]})
     return rules, source
 

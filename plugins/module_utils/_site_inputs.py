@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
+from ansible_collections.sorrypage.aws.plugins.module_utils import _viewer_address
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import AUTO
 from ansible_collections.sorrypage.aws.plugins.module_utils._rules import mirror_mode
 
@@ -80,14 +81,30 @@ def _sorry_set(name, hosts, page_name, page, variant=None):
     return one
 
 
+def viewer_values(bypass_cidrs, bypass_viewer_header=False, origin_header_name=''):
+    """The office CIDRs as CloudFront-Viewer-Address values, when the bypass is matched on that header (behind
+    CloudFront); [] otherwise. Raises ValueError when a CIDR cannot be written so, or the origin header is missing
+    (without it anyone reaching the ALB directly could send a forged viewer address)."""
+    if not _flag(bypass_viewer_header, 'sorry_bypass_viewer_header') or not bypass_cidrs:
+        return []
+    if not origin_header_name:
+        raise ValueError('sorry_bypass_viewer_header needs sorry_cloudfront_origin_header ({name, value}: the secret '
+                         'custom header the distribution adds to every request to the ALB); without it anyone who '
+                         'reaches the ALB directly could forge CloudFront-Viewer-Address and bypass the page')
+    return _viewer_address.viewer_address_values(list(bypass_cidrs), label='sorry_bypass_cidrs')
+
+
 def site_rule_sets(pages, rendered_pages, bypass_cidrs=(), bypass_header_names=(), bypass_target_group_arn='',
-                   bypass_mirror=False, passthrough_paths=(), api=None):
+                   bypass_mirror=False, passthrough_paths=(), api=None, bypass_viewer_header=False,
+                   origin_header_name=''):
     """The rule sets of one alb_sorry_site run (its rule_sets option).
 
     Passthrough sets first (one per page entry, for its hosts, so the target
     group is inferred from that product's catch-all rule: a path condition
     cannot be added to mirrored copies that have their own), then the bypass
-    set (only when there is a CIDR or a header), then per page entry its
+    set (only when there is a CIDR or a header; with ``bypass_viewer_header``
+    the CIDRs go into a set ``bypass-viewer`` of CloudFront-Viewer-Address
+    values, each rule also requiring the distribution's origin header), then per page entry its
     variants (``_variants``: the JSON ones of ``api`` (sorry_api), one per
     other language, each named ``<entry>-<variant>``) and its default sorry
     set. Raises ValueError naming every problem of the inputs.
@@ -108,10 +125,15 @@ def site_rule_sets(pages, rendered_pages, bypass_cidrs=(), bypass_header_names=(
         mirror = _flag(bypass_mirror, 'sorry_bypass_mirror', allow_auto=True)
     except ValueError as exc:
         problems.append(str(exc))
+    viewer = []
+    try:
+        viewer = viewer_values(bypass_cidrs, bypass_viewer_header, origin_header_name)
+    except ValueError as exc:
+        problems.append(str(exc))
     if problems:
         raise ValueError('; '.join(problems))
 
-    cidrs = list(bypass_cidrs or [])
+    cidrs = [] if viewer else list(bypass_cidrs or [])
     by_header = len(bypass_header_names or []) > 0
     arn = bypass_target_group_arn or None
     sets = []
@@ -119,13 +141,18 @@ def site_rule_sets(pages, rendered_pages, bypass_cidrs=(), bypass_header_names=(
         sets.append({'kind': 'bypass', 'name': 'passthrough-%s' % entry['name'], 'host_headers': list(entry.get('hosts') or []),
                      'path_patterns': list(passthrough_paths), 'source_ips': [], 'use_http_headers': False,
                      'mirror': False, 'target_group_arn': arn})
+    if mirror == 'auto' and arn:
+        # A target group given says where to go: nothing left to decide.
+        mirror = False
     if cidrs or by_header:
-        if mirror == 'auto' and arn:
-            # A target group given says where to go: nothing left to decide.
-            mirror = False
         sets.append({'kind': 'bypass', 'name': 'bypass', 'host_headers': [], 'path_patterns': [], 'source_ips': cidrs,
                      'use_http_headers': by_header, 'mirror': mirror,
                      'target_group_arn': None if mirror else arn})
+    if viewer:
+        sets.append({'kind': 'bypass', 'name': 'bypass-viewer', 'host_headers': [], 'path_patterns': [],
+                     'source_ips': [], 'use_http_headers': False, 'mirror': mirror,
+                     'target_group_arn': None if mirror else arn, 'use_origin_header': True,
+                     'match_headers': [{'name': _viewer_address.VIEWER_ADDRESS_HEADER, 'values': viewer}]})
     for entry, entry_variants in zip(pages, variants):
         hosts = entry.get('hosts') or []
         for variant in entry_variants:

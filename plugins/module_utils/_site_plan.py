@@ -94,9 +94,12 @@ def listener_label(listener):
     return 'listener %s:%s (%s)' % (listener.get('protocol') or '-', listener['port'], listener['arn'])
 
 
-def set_params(rule_set, state, http_headers, allow_any_source):
+def set_params(rule_set, state, http_headers, allow_any_source, origin_header=None):
     """One rule set as the params ``_validate.validate`` and ``_rules.build_spec`` take."""
-    return dict(
+    required = []
+    if rule_set.get('use_origin_header') and origin_header:
+        required = [dict(name=origin_header.get('name'), values=[origin_header.get('value')])]
+    return dict(required_headers=required,
         listener_arn='site', state=state, kind=rule_set.get('kind') or 'sorry', name=rule_set.get('name'),
         content=rule_set.get('content'), content_type=rule_set.get('content_type') or 'text/html',
         status_code=rule_set.get('status_code'), host_headers=rule_set.get('host_headers') or [],
@@ -108,7 +111,7 @@ def set_params(rule_set, state, http_headers, allow_any_source):
     )
 
 
-def build_specs(rule_sets, state, http_headers=None, allow_any_source=False, common_tags=None):
+def build_specs(rule_sets, state, http_headers=None, allow_any_source=False, common_tags=None, origin_header=None):
     """Every rule set validated and turned into a spec: (entries, errors, warnings).
 
     entries: [{index, spec, phase, info_tags}] in write order. Errors name
@@ -120,12 +123,11 @@ def build_specs(rule_sets, state, http_headers=None, allow_any_source=False, com
     seen = {}
     for index, rule_set in enumerate(rule_sets or []):
         label = set_label(index, rule_set)
-        params = set_params(rule_set, state, http_headers, allow_any_source)
+        params = set_params(rule_set, state, http_headers, allow_any_source, origin_header)
         if rule_set.get('use_http_headers') and not http_headers and state == 'present':
             errors.append('%s: use_http_headers is set but http_headers is empty' % label)
-        if rule_set.get('match_headers') and params['kind'] == 'bypass':
-            errors.append('%s: match_headers applies to kind sorry and preview (a bypass matches the secret '
-                          'http_headers)' % label)
+        if rule_set.get('use_origin_header') and not (origin_header or {}).get('value') and state == 'present':
+            errors.append('%s: use_origin_header is set but origin_header is not given' % label)
         problems = _validate.validate(params)
         errors.extend('%s: %s' % (label, problem) for problem in problems)
         key = (params['kind'], params['name'] or params['kind'])

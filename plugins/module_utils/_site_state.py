@@ -453,6 +453,10 @@ def _next_line(state, action, check_mode):
     return 'next: nothing to do; start it with %s' % _playbook('on', site)
 
 
+NO_RETRY_AFTER = ('no Retry-After header: an ALB fixed response cannot carry custom headers; the page refreshes '
+                  'itself and says until when')
+
+
 def summary_lines(state, action, elapsed=None, check_mode=False):
     """The short per-site block that ends `on`, `off` and `status` (action)."""
     if action not in ('on', 'off', 'status'):
@@ -474,6 +478,8 @@ def summary_lines(state, action, elapsed=None, check_mode=False):
     if on_listeners:
         lines.append(_public_line(on_listeners))
         lines.append(_bypass_line(on_listeners))
+        if action == 'status':
+            lines.append(NO_RETRY_AFTER)
     else:
         lines.append("public: the application (no Sorry page)")
     driver = state.get('driver') or '?'

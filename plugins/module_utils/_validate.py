@@ -212,6 +212,10 @@ def validate(params):
     ip_errors, cidrs = check_source_ips(params.get('source_ips') or [], params.get('allow_any_source'))
     errors += ip_errors
     errors += check_http_headers(headers)
+    required = params.get('required_headers') or []
+    if required and kind != 'bypass':
+        errors.append('required_headers apply to kind bypass only (the origin header of a CloudFront distribution)')
+    errors += check_http_headers(required)
 
     if kind == 'sorry' and not paths:
         paths = DEFAULT_PATHS['sorry']
@@ -225,6 +229,7 @@ def validate(params):
                           'http_headers %d); the ALB allows at most %d per rule'
                           % (total, len(hosts), len(paths), len(cidrs), header_values, MAX_CONDITION_VALUES))
     elif cidrs or headers:
+        base += sum(len(h.get('values') or []) for h in required)
         if mirror is not True and base >= MAX_CONDITION_VALUES:
             errors.append('host_headers (%d) and path_patterns (%d) leave no room for a source_ips or http_headers '
                           'value; the ALB allows at most %d condition values per rule'

@@ -90,6 +90,12 @@ options:
         description: This bypass set carries the secret headers of O(http_headers).
         type: bool
         default: false
+      use_origin_header:
+        description:
+          - Every rule of this bypass set also requires O(origin_header) (ANDed), so that only requests through the
+            CloudFront distribution (which adds it) are let through.
+        type: bool
+        default: false
       mirror:
         description:
           - For a bypass, keep the application's own routing (one owned copy of each foreign forward rule).
@@ -122,6 +128,8 @@ options:
             secret (for example V(Accept-Language) with V(ja*) for the Japanese page, V(Accept) with
             V(application/json*) for API clients). The ALB compares case-insensitively, with V(*) and V(?)
             wildcards; every value of a rule counts in its 5 condition values.
+          - For a bypass they are more ways in, like O(http_headers) (for example the office addresses as
+            V(CloudFront-Viewer-Address) values behind CloudFront).
           - Their values are masked in the returned rules like every header value.
         type: list
         elements: dict
@@ -152,6 +160,21 @@ options:
         description: Accepted values, at most 128 characters each.
         type: list
         elements: str
+        required: true
+  origin_header:
+    description:
+      - The secret custom header the CloudFront distribution in front adds to every request to this origin
+        (O(origin_header.name), O(origin_header.value)), for the sets with O(rule_sets[].use_origin_header=true).
+        The value is a secret, masked in every output.
+    type: dict
+    suboptions:
+      name:
+        description: Header name, at most 40 characters.
+        type: str
+        required: true
+      value:
+        description: Its value, at most 128 characters.
+        type: str
         required: true
   allow_any_source:
     description: Accept V(0.0.0.0/0) or V(::/0) in O(rule_sets[].source_ips).
@@ -516,6 +539,7 @@ def main():
             path_patterns=dict(type='list', elements='str', default=[]),
             source_ips=dict(type='list', elements='str', default=[]),
             use_http_headers=dict(type='bool', default=False),
+            use_origin_header=dict(type='bool', default=False),
             mirror=dict(type='raw', default=False),
             target_group_arn=dict(type='str'),
             content=dict(type='str'),
@@ -530,6 +554,10 @@ def main():
         http_headers=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),
             values=dict(type='list', elements='str', required=True, no_log=True),
+        )),
+        origin_header=dict(type='dict', options=dict(
+            name=dict(type='str', required=True),
+            value=dict(type='str', required=True, no_log=True),
         )),
         allow_any_source=dict(type='bool', default=False),
         make_room=dict(type='str', default='false'),
@@ -557,7 +585,8 @@ def main():
     if _make_room(params['make_room'], {}) is None:
         errors.append("make_room must be auto, true or false, got '%s'" % params['make_room'])
     entries, set_errors, warnings = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'],
-                                                           params['allow_any_source'], params['tags'])
+                                                           params['allow_any_source'], params['tags'],
+                                                           params['origin_header'])
     errors += set_errors
     if errors:
         module.fail_json(msg='invalid input, nothing was changed: %s' % '; '.join(errors), errors=errors)
@@ -578,7 +607,7 @@ def main():
     kept = _kept_tags(site, params['keep_tags']) if state == 'present' else {}
     if any(params['tags'].get(key) != value for key, value in kept.items()):
         entries = _site_plan.build_specs(params['rule_sets'], state, params['http_headers'], params['allow_any_source'],
-                                         dict(params['tags'], **kept))[0]
+                                         dict(params['tags'], **kept), params['origin_header'])[0]
     if state == 'present' and _dualstack_warning(site, entries):
         module.warn(_dualstack_warning(site, entries))
     planned = _site_plan.plan_site(site['listeners'], entries, state, make_room)

@@ -87,8 +87,35 @@ def test_a_sorry_rule_that_cannot_be_keyed(listener, missing):
 
 
 def test_registered_name():
-    assert FilterModule().filters() == {'sorry_auto_off_rules': sorry_auto_off_rules,
-                                        'sorry_auto_off_problems': sorry_auto_off_problems}
+    filters = FilterModule().filters()
+    assert sorted(filters) == ['sorry_auto_off_group', 'sorry_auto_off_problems', 'sorry_auto_off_recorded_group',
+                               'sorry_auto_off_report', 'sorry_auto_off_rules', 'sorry_auto_off_tags']
+    assert filters['sorry_auto_off_rules'] is sorry_auto_off_rules
+    assert filters['sorry_auto_off_problems'] is sorry_auto_off_problems
+
+
+def test_the_ingress_driver_is_refused_and_the_group_is_named_and_recorded_by_tag():
+    assert sorry_auto_off_problems('2099-03-02T14:00:00+09:00', ROLE, 'sorrypage-x', driver='ingress') == [
+        "sorry_auto_off works with the ALB driver only: the Ingress driver's rules are the controller's, which "
+        're-creates a deleted rule and rewrites rules at its priorities, so a recorded rule ARN may later hold an '
+        'application rule; use sorry_driver: alb for a window that ends by itself']
+    filters = FilterModule().filters()
+    assert filters['sorry_auto_off_group']('k8s-shop') == 'sorrypage-k8s-shop'
+    assert filters['sorry_auto_off_tags']('yes', 'k8s-shop') == {'sorrypage:auto-off': 'sorrypage-k8s-shop'}
+    assert filters['sorry_auto_off_tags'](False, 'k8s-shop') == {}
+    info = {'listeners': [{'owned_rules': [{'tags': {}}, {'tags': {'sorrypage:auto-off': 'sorrypage-k8s-shop'}}]}]}
+    assert filters['sorry_auto_off_recorded_group'](info) == 'sorrypage-k8s-shop'
+    assert filters['sorry_auto_off_recorded_group']({'listeners': [{'owned_rules': [{'tags': {}}]}]}) == ''
+
+
+def test_the_status_lines_say_when_the_window_ends_and_warn():
+    report = FilterModule().filters()['sorry_auto_off_report']
+    assert report({'group': 'g', 'schedules': []}) == [
+        'auto-off: no schedule left in g: the Sorry page ends only with `off`']
+    assert report({'group': 'g', 'schedules': [{}, {}], 'next_at_utc': '2030-01-01T00:00:00Z', 'seconds_left': 600,
+                   'time_left_warnings': ['the Sorry page ends by itself in 10 min']}) == [
+        'auto-off: the Sorry page ends by itself at 2030-01-01T00:00:00Z (in 10 min; 2 schedule(s) in g)',
+        'WARNING: the Sorry page ends by itself in 10 min']
 
 
 ROLE = 'arn:aws:iam::123456789012:role/sorrypage-auto-off'

@@ -56,6 +56,8 @@ def test_sorry_summary():
         'shop: maintenance ON on k8s-shop (1 listener(s))',
         'public: 503 Sorry page on all hosts',
         'bypass: header X-B',
+        'no Retry-After header: an ALB fixed response cannot carry custom headers; the page refreshes itself and says '
+        'until when',
         'driver: alb; controller: not managed (no AWS Load Balancer Controller on this ALB)',
         'next: end it with `ansible-playbook playbooks/maintenance_off.yml -l shop`',
     ]

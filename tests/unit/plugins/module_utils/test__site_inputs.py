@@ -330,3 +330,34 @@ def test_an_entry_named_like_anothers_variant_is_refused():
     with pytest.raises(ValueError) as err:
         S.site_rule_sets(pages, RENDERED)
     assert 'the rule names shop-ja are given twice' in str(err.value)
+
+
+# behind CloudFront: the office by CloudFront-Viewer-Address, with the origin header
+
+def test_behind_cloudfront_the_cidrs_become_viewer_address_values_that_require_the_origin_header():
+    sets = S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, bypass_cidrs=['203.0.113.0/24', '198.51.100.7/32'],
+                            bypass_header_names=['X-Office'], bypass_target_group_arn=ARN, bypass_viewer_header=True,
+                            origin_header_name='X-Origin-Verify')
+    assert sets[:2] == [
+        bypass(by_header=True, arn=ARN),
+        {'kind': 'bypass', 'name': 'bypass-viewer', 'host_headers': [], 'path_patterns': [], 'source_ips': [],
+         'use_http_headers': False, 'mirror': False, 'target_group_arn': ARN, 'use_origin_header': True,
+         'match_headers': [{'name': 'CloudFront-Viewer-Address', 'values': ['203.0.113.*', '198.51.100.7:*']}]}]
+
+
+def test_the_viewer_bypass_without_the_origin_header_or_with_a_cidr_it_cannot_write_is_refused():
+    with pytest.raises(ValueError) as err:
+        S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, bypass_cidrs=['203.0.113.0/24'],
+                         bypass_viewer_header=True)
+    assert 'sorry_bypass_viewer_header needs sorry_cloudfront_origin_header' in str(err.value)
+    assert 'forge CloudFront-Viewer-Address' in str(err.value)
+    with pytest.raises(ValueError) as err:
+        S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, bypass_cidrs=['2001:db8::/32'],
+                         bypass_viewer_header=True, origin_header_name='X-Origin-Verify')
+    assert "sorry_bypass_cidrs: '2001:db8::/32'" in str(err.value)
+
+
+def test_without_the_viewer_header_the_cidrs_stay_source_ips():
+    sets = S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, bypass_cidrs=['203.0.113.0/24'],
+                            bypass_viewer_header='false', origin_header_name='X-Origin-Verify')
+    assert sets[0] == bypass(source_ips=['203.0.113.0/24'])

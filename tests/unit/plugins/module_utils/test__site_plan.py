@@ -341,16 +341,34 @@ def test_without_markers_off_is_exactly_as_before():
             'ing%d-preview' % plain['port']]
 
 
-def test_match_headers_join_the_conditions_of_a_sorry_set_and_are_refused_on_a_bypass():
+def test_match_headers_join_a_sorry_rule_and_are_alternatives_of_a_bypass_with_the_origin_header_on_each():
     sets = [{'kind': 'sorry', 'name': 'shop-ja', 'host_headers': ['shop.example.com'], 'content': '<p>ja</p>',
              'match_headers': [{'name': 'Accept-Language', 'values': ['ja*']}]},
-            {'kind': 'bypass', 'name': 'bypass', 'source_ips': ['203.0.113.0/24'],
-             'match_headers': [{'name': 'Accept', 'values': ['x']}]}]
-    entries, errors, _warnings = S.build_specs(sets, 'present')
-    assert [entry['spec']['headers'] for entry in entries if entry['spec']['kind'] == 'sorry'] == [
-        [('Accept-Language', ['ja*'])]]
-    assert errors == ["rule_sets[1] (bypass 'bypass'): match_headers applies to kind sorry and preview (a bypass "
-                      'matches the secret http_headers)']
+            {'kind': 'bypass', 'name': 'bypass-viewer', 'target_group_arn': TG_WEB, 'use_origin_header': True,
+             'match_headers': [{'name': 'CloudFront-Viewer-Address', 'values': ['203.0.113.*', '198.51.100.7:*']}]}]
+    origin = {'name': 'X-Origin-Verify', 'value': SECRET}
+    entries, errors, _warnings = S.build_specs(sets, 'present', origin_header=origin)
+    assert errors == []
+    sorry = [entry['spec'] for entry in entries if entry['spec']['kind'] == 'sorry'][0]
+    assert sorry['headers'] == [('Accept-Language', ['ja*'])] and sorry['required'] == []
+    bypass = [entry['spec'] for entry in entries if entry['spec']['kind'] == 'bypass'][0]
+    rules, source = R.desired_rules(bypass, [], NOT_FOUND)
+    assert source == 'parameter'
+    assert [r['conditions'] for r in rules] == [[
+        R.header_condition('CloudFront-Viewer-Address', ['203.0.113.*', '198.51.100.7:*']),
+        R.header_condition('X-Origin-Verify', [SECRET])]]
+    _entries, errors, _warnings = S.build_specs(sets, 'present')
+    assert errors == ["rule_sets[1] (bypass 'bypass-viewer'): use_origin_header is set but origin_header is not given"]
+
+
+def test_the_origin_header_takes_a_value_of_each_rule_so_viewer_values_split_by_four():
+    sets = [{'kind': 'bypass', 'name': 'bypass-viewer', 'target_group_arn': TG_WEB, 'use_origin_header': True,
+             'match_headers': [{'name': 'CloudFront-Viewer-Address', 'values': ['10.%d.*' % i for i in range(6)]}]}]
+    entries, errors, _warnings = S.build_specs(sets, 'present', origin_header={'name': 'X-Origin-Verify', 'value': SECRET})
+    assert errors == []
+    rules, _source = R.desired_rules(entries[0]['spec'], [], NOT_FOUND)
+    assert [len(R.condition_values(r['conditions'][0])) for r in rules] == [4, 2]
+    assert all(r['conditions'][1] == R.header_condition('X-Origin-Verify', [SECRET]) for r in rules)
 
 
 def test_the_budget_counts_every_rule_after_the_plan_by_kind_and_says_what_to_drop():

@@ -476,6 +476,8 @@ def test_summary_of_status_when_partly_on_folds_identical_warnings():
         'shop: maintenance PARTLY ON on k8s-shop (2 of 3 listener(s))',
         'public: 503 Sorry page on all hosts; why: Database upgrade; until: 03:00 UTC',
         'bypass: nobody: internal users get the page too',
+        'no Retry-After header: an ALB fixed response cannot carry custom headers; the page refreshes itself and says '
+        'until when',
         'driver: ingress; controller: not managed (no AWS Load Balancer Controller on this ALB)',
         'next: partly on: run `ansible-playbook playbooks/maintenance_on.yml -l shop` or '
         '`ansible-playbook playbooks/maintenance_off.yml -l shop` again',
@@ -501,7 +503,8 @@ def test_summary_with_passthrough_and_the_controller_from_the_rules_tags():
     state = state_of(info(listener(443, rules)), eks_outage='false')
     lines = S.summary_lines(state, 'status')
     assert lines[1] == 'public: 503 Sorry page on all hosts (except /healthz); until: 03:00 UTC'
-    assert lines[3] == "driver: alb; controller: PAUSED (from the rules' tags)"
+    assert lines[3].startswith('no Retry-After header')         # status only: on and off end without it
+    assert lines[4] == "driver: alb; controller: PAUSED (from the rules' tags)"
 
 
 @pytest.mark.parametrize('action', ['verify', '', None])
