@@ -41,6 +41,7 @@ READERS = {
     'sorry_driver': lambda value: _driver.choose(value, 'auto'),
     'sorry_eks_outage': _site_state.parse_eks_outage,
     'sorry_force_off': lambda value: _probe_report.flag('sorry_force_off', value),
+    'sorry_auto_off': lambda value: _probe_report.flag('sorry_auto_off', value),
 }
 
 
@@ -245,7 +246,7 @@ def test_surveys_ask_the_runbook_variables(surveys):  # pylint: disable=redefine
     asked = dict((entry, [q['variable'] for q in survey['spec']]) for entry, survey in surveys.items())
     assert asked == {
         'prepare': ['sorry_reason', 'sorry_until', 'sorry_driver'],
-        'on': ['sorry_reason', 'sorry_until', 'sorry_driver', 'sorry_eks_outage'],
+        'on': ['sorry_reason', 'sorry_until', 'sorry_driver', 'sorry_eks_outage', 'sorry_auto_off'],
         'off': ['sorry_driver', 'sorry_eks_outage', 'sorry_force_off'],
         'status': ['sorry_driver', 'sorry_eks_outage'],
     }
