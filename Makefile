@@ -11,7 +11,7 @@ TEST_WORKERS ?= 3
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv test sanity units integration lint demo sandbox bench chromium clean
+.PHONY: help venv test sanity units integration lint demo sandbox bench chromium clean ee
 
 help:
 	@echo "make demo   - start the local sandbox and run maintenance on/off against it"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   - ansible-lint (production profile)"
 	@echo "make bench  - API-call counts and timings against the sandbox"
 	@echo "make sandbox - start the sandbox and keep it up until Ctrl-C"
+	@echo "make ee     - build the execution environment image for AWX (needs podman or docker; docs/awx.md)"
 
 venv: $(STAMP) $(COLL_LINK)
 
@@ -64,3 +65,6 @@ bench: venv
 
 clean:
 	rm -rf tests/output .collections .pytest_cache
+
+ee: venv
+	bash execution-environment/build.sh
