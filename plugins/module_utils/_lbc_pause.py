@@ -199,7 +199,11 @@ def resume(api, ctx):
     if dep is None:
         return Outcome(report.no_controller(ctx), False, None)
     dep_id = _dep_id(ctx, dep)
-    plan, _before, current = write_record(api, ctx, dep, 'resume', lambda record, _dep: records.plan_resume(record, ctx.site))
+
+    def plan_for(record, current):
+        return records.plan_resume(record, ctx.site, deployment.replicas(current))
+
+    plan, _before, current = write_record(api, ctx, dep, 'resume', plan_for)
     replicas_before = deployment.replicas(current)
     available = None
     if plan.action == 'resumed' and plan.after.recorded > 0 and not ctx.check_mode:

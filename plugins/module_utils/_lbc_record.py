@@ -105,12 +105,16 @@ def plan_pause(record, replicas, site, now):
     return Plan(action, patch or None, after)
 
 
-def plan_resume(record, site):
-    """This site leaves the holders; the last one out scales back and removes the record, in one write.
+def plan_resume(record, site, replicas=None):
+    """This site leaves the holders; the last one out sets the recorded count and removes the record, in one write.
 
     So a site pausing at that moment sees either the record (and joins it)
     or the controller back at its count (and records that). Without a
-    record, or when this site does not hold it, nothing is written.
+    record, or when this site does not hold it, nothing is written. The last
+    one out does what the record says, whatever the Deployment says now
+    (``replicas``, its spec.replicas, None when unknown): a controller
+    recorded at 0 but scaled by hand while paused is set back to 0, one
+    recorded at 2 is set to 2; a count already right is not written.
     """
     if not record.present:
         return Plan('nothing_recorded', None, NO_RECORD)
@@ -121,7 +125,7 @@ def plan_resume(record, site):
         return Plan('still_held', {'metadata': {'annotations': {KEY_HOLDERS: holders_value(left)}}},
                     Record(True, record.recorded, left, record.at))
     patch = {'metadata': {'annotations': dict((key, None) for key in KEYS)}}
-    if record.recorded > 0:
+    if replicas != record.recorded and (record.recorded > 0 or replicas is not None):
         patch['spec'] = {'replicas': record.recorded}
     return Plan('resumed', patch, Record(False, record.recorded, [], record.at))
 

@@ -164,6 +164,13 @@ def not_available(ctx, dep_id, recorded, available, selector, dep_name):
             % (dep_id, recorded, available, ctx.wait_timeout, kubectl(ctx), selector, kubectl(ctx), dep_name))
 
 
+def hand_scaled(dep_id, replicas, record, step_done):
+    """The record and the Deployment disagree: paused (so 0 expected), but it has ``replicas``; ``step_done`` says what `off` does."""
+    return ('DRIFT: the pause record and %s disagree: the record (held by %s) says paused, restore %d replicas at `off`, but it '
+            'runs with %d replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the Sorry rules at its next reconcile. %s'
+            % (dep_id, ', '.join(record.holders) or 'nobody', record.recorded, replicas, step_done))
+
+
 def resumed(ctx, dep_id, plan, replicas_before, available, dep_name):
     action, record = plan.action, plan.after
     scaled = action == 'resumed' and (record.recorded or 0) > 0
@@ -172,16 +179,28 @@ def resumed(ctx, dep_id, plan, replicas_before, available, dep_name):
         warnings.append('the controller is at 0 replicas with no pause record: not scaled (never without a record). If it was paused '
                         'by hand or its record was lost, scale it back yourself: `%s scale deployment/%s --replicas=<count before '
                         'the maintenance>`' % (kubectl(ctx), dep_name))
+    if action == 'resumed' and replicas_before != 0:
+        warnings.append('the controller was at %d replicas at `off`, not 0, although the pause record says it was paused with %d '
+                        'replicas to restore (scaled by hand, GitOps or Helm while paused?): `off` did what the record says, %s'
+                        % (replicas_before, record.recorded, 'set it to %d' % record.recorded if record.recorded != replicas_before
+                           else 'kept it at %d' % record.recorded))
+    if action == 'still_held' and replicas_before != 0:
+        warnings.append(hand_scaled(dep_id, replicas_before, record, 'Run `on` again for %s to pause it.' % ', '.join(record.holders)))
+    if record.recorded == 0 and replicas_before != 0:
+        zero = 'it was at 0 replicas before the pause, so it is set back to 0 (not left at %d)' % replicas_before
+    else:
+        zero = 'it was at 0 replicas before the pause, so it stays at 0'
     messages = {
         'nothing_recorded': 'No pause recorded on %s: the controller was left as it is (%d replicas).' % (dep_id, replicas_before),
         'not_paused': 'This site does not hold the pause of %s: it stays paused for %s.' % (dep_id, ', '.join(record.holders)),
         'still_held': "Released this site's hold; %s stays paused for %s." % (dep_id, ', '.join(record.holders)),
         'resumed': ('Resumed the AWS Load Balancer Controller %s: back to %s replicas, available; pause record removed.'
                     % (dep_id, record.recorded)) if scaled else (
-            'Released the last hold on %s: it was at 0 replicas before the pause, so it stays at 0; pause record removed.' % dep_id),
+            'Released the last hold on %s: %s; pause record removed.' % (dep_id, zero)),
     }
     return base(ctx, action=action, deployment=dep_id, replicas_recorded=record.recorded,
-                replicas=record.recorded if scaled else replicas_before, available_replicas=available if scaled else None,
+                replicas=record.recorded if action == 'resumed' else replicas_before,
+                available_replicas=available if scaled else None,
                 holders=list(record.holders), paused_at=record.at if action in ('still_held', 'not_paused') else None,
                 warnings=ctx.cluster_warnings + warnings, message=messages[action])
 
@@ -197,9 +216,8 @@ def status(ctx, dep_id, record, replicas, available, problem, gitops, damaged_va
     if problem:
         warnings.append('the controller in %s does not serve this ALB: %s' % (ctx.where, problem))
     if record.present and replicas > 0:
-        warnings.append('DRIFT: %s runs again with %d replicas although the pause is held by %s (scaled back by GitOps, Helm or a '
-                        'person?): it deletes the Sorry rules at its next reconcile. Run `on` again to pause it.'
-                        % (dep_id, replicas, ', '.join(holders)))
+        warnings.append(hand_scaled(dep_id, replicas, record, 'Run `on` again to pause it; the last `off` sets it to %d as recorded.'
+                                    % record.recorded))
         warnings.extend(gitops)
     if not record.present and damaged_value is None and replicas == 0:
         warnings.append('DRIFT: %s is at 0 replicas with no pause record (paused by hand, or the record was lost): its webhooks reject '

@@ -27,9 +27,12 @@ description:
     is at zero, and whether Argo CD, Flux or Helm manage the Deployment and may scale it back.
   - O(state=resumed) removes O(site) from the holders. The last holder scales the controller back to the recorded count
     and removes the record in the same write, then waits until it is available. Without a record nothing is ever
-    scaled, and a recorded count of 0 is never scaled up.
+    scaled, and a recorded count of 0 is never scaled up. The last holder does what the record says whatever the
+    Deployment has now - a controller scaled by hand while paused goes back to the recorded count (0 stays 0), with a
+    warning naming both numbers.
   - O(state=status) only reads - the record, the holders, the replicas now, and drift (the pause held but the controller
-    running again, the controller at zero with no record, a pending pause, a stale hold). It never fails on a cluster
+    running again, with the recorded count and the replicas now, the controller at zero with no record, a pending pause,
+    a stale hold). It never fails on a cluster
     problem, it says so in RV(controller.warnings).
   - Failures are told apart by exception type and HTTP status - 401 and 403 (credentials), the client configuration or
     its auth plugin, TLS, and an unreachable API. With O(eks_outage=true) an unreachable API (and only that) leaves the

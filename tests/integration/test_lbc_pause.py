@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-from tests.ansible_run import run_playbook
+from tests.ansible_run import run_module, run_playbook
 from tests.sandbox.k8s_api import LBC_NAME, K8sApi
 from tests.sandbox.lbc_reconciler import LbcReconciler
 
@@ -422,8 +422,9 @@ def test_status_shows_the_record_and_drift(cluster):
     drift = lbc(cluster.run('status'))
     assert drift['replicas'] == 2 and drift['action'] == 'paused'
     assert drift['warnings'][0] == (
-        'DRIFT: kube-system/aws-load-balancer-controller runs again with 2 replicas although the pause is held by shop (scaled back '
-        'by GitOps, Helm or a person?): it deletes the Sorry rules at its next reconcile. Run `on` again to pause it.')
+        'DRIFT: the pause record and kube-system/aws-load-balancer-controller disagree: the record (held by shop) says paused, '
+        'restore 2 replicas at `off`, but it runs with 2 replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the '
+        'Sorry rules at its next reconcile. Run `on` again to pause it; the last `off` sets it to 2 as recorded.')
 
     assert lbc(cluster.run('resume'))['action'] == 'resumed'
     cluster.api.patch('deployments', LBC_NAME, {'spec': {'replicas': 0}}, NS)  # paused by hand
@@ -601,3 +602,37 @@ def test_module_defaults_of_the_k8s_group_reach_the_module_and_kubernetes_core(c
     result = run_playbook(str(playbook), env=env)
     assert result.rc == 0, failure(result, 'localhost')
     assert result.task('Report the result', 'localhost')['msg'] == 'not_paused 1'
+
+
+def module(cluster, state, site='shop', **args):
+    """One lbc_pause module call (no role) against ``cluster``; its result."""
+    params = dict(state=state, site=site, controller_managed=True, cluster_name='sandbox', kubeconfig=cluster.kubeconfig,
+                  context='sandbox', wait_timeout=30, poll_interval=0.1)
+    params.update(args)
+    return run_module('sorrypage.aws.lbc_pause', params)
+
+
+@pytest.mark.parametrize('before, by_hand', [(0, 1), (2, 1)], ids=['recorded-0-scaled-to-1', 'recorded-2-scaled-to-1'])
+def test_a_person_scaling_it_while_paused_status_says_so_and_off_does_what_the_record_says(make_cluster, before, by_hand):
+    cluster = make_cluster(replicas=before)
+    paused = module(cluster, 'paused')
+    assert paused['controller']['replicas_recorded'] == before and cluster.replicas() == 0
+    cluster.api.patch('deployments', LBC_NAME, {'spec': {'replicas': by_hand}}, NS)  # `kubectl scale --replicas=1` at 3 a.m.
+
+    status = module(cluster, 'status', in_maintenance=True)['controller']
+    assert (status['replicas_recorded'], status['replicas'], status['holders']) == (before, by_hand, ['shop'])
+    assert status['warnings'][:1] == [
+        'DRIFT: the pause record and %s disagree: the record (held by shop) says paused, restore %d replicas at `off`, but it runs '
+        'with %d replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the Sorry rules at its next reconcile. Run `on` '
+        'again to pause it; the last `off` sets it to %d as recorded.' % (DEPLOYMENT, before, by_hand, before)]
+    assert cluster.replicas() == by_hand, 'status only reads'
+
+    resumed = module(cluster, 'resumed')
+    assert resumed['changed'] is True and resumed['controller']['action'] == 'resumed'
+    assert resumed['controller']['warnings'] == [
+        'the controller was at %d replicas at `off`, not 0, although the pause record says it was paused with %d replicas to '
+        'restore (scaled by hand, GitOps or Helm while paused?): `off` did what the record says, set it to %d'
+        % (by_hand, before, before)]
+    assert cluster.replicas() == before and cluster.record() == {}
+    if before:
+        assert cluster.api.controller_available_replicas() == before, 'off waits until the recorded count is available'

@@ -395,3 +395,59 @@ def test_a_pending_result_names_the_deployment_found_before_the_api_went_away():
     api.faults['patch_deployment'] = [refused()]
     out = ok(api, 'paused', mode='true')
     assert out.result['action'] == 'pending' and out.result['deployment'] == 'kube-system/aws-load-balancer-controller'
+
+
+DEP_ID = '%s/%s' % (NS, NAME)
+
+
+def test_a_controller_already_at_zero_is_recorded_at_zero_and_never_scaled_up():
+    api = FakeApi(replicas=0, pod_lists=0)
+    paused = ok(api, 'paused').result
+    assert (paused['action'], paused['replicas_recorded'], paused['replicas'], paused['reapply']) == ('paused', 0, 0, False)
+    assert api.record()[rec.KEY_REPLICAS] == '0'
+    assert 'the controller was already at 0 replicas with no record before this pause: recorded 0, so `off` leaves it at 0' \
+        in paused['warnings']
+    generation = api.dep['metadata']['generation']
+    resumed = ok(api, 'resumed').result
+    assert (resumed['action'], resumed['replicas_recorded'], resumed['replicas'], resumed['warnings']) == ('resumed', 0, 0, [])
+    assert resumed['message'] == ('Released the last hold on %s: it was at 0 replicas before the pause, so it stays at 0; pause '
+                                  'record removed.' % DEP_ID)
+    assert api.dep['spec']['replicas'] == 0 and api.record() == {} and api.dep['metadata']['generation'] == generation
+    assert 'get_deployment' not in api.calls, 'nothing to wait for at 0'
+
+
+@pytest.mark.parametrize('recorded, by_hand', [(0, 1), (2, 1), (2, 3)])
+def test_status_names_both_numbers_when_someone_scaled_it_while_paused(recorded, by_hand):
+    api = FakeApi(replicas=by_hand, annotations={rec.KEY_REPLICAS: str(recorded), rec.KEY_HOLDERS: '["shop"]', rec.KEY_AT: 'T'})
+    status = ok(api, 'status').result
+    assert (status['action'], status['replicas_recorded'], status['replicas']) == ('paused', recorded, by_hand)
+    assert status['warnings'] == [
+        'DRIFT: the pause record and %s disagree: the record (held by shop) says paused, restore %d replicas at `off`, but it runs '
+        'with %d replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the Sorry rules at its next reconcile. Run `on` '
+        'again to pause it; the last `off` sets it to %d as recorded.' % (DEP_ID, recorded, by_hand, recorded)]
+    assert api.writes == []
+
+
+@pytest.mark.parametrize('recorded, by_hand, action', [(0, 1, 'set it to 0'), (2, 1, 'set it to 2'), (2, 2, 'kept it at 2')])
+def test_off_does_what_the_record_says_with_a_warning_naming_both_numbers(recorded, by_hand, action):
+    api = FakeApi(replicas=by_hand, annotations={rec.KEY_REPLICAS: str(recorded), rec.KEY_HOLDERS: '["shop"]', rec.KEY_AT: 'T'})
+    out = ok(api, 'resumed')
+    assert (out.result['action'], out.result['replicas_recorded'], out.result['replicas']) == ('resumed', recorded, recorded)
+    assert out.result['warnings'] == [
+        'the controller was at %d replicas at `off`, not 0, although the pause record says it was paused with %d replicas to '
+        'restore (scaled by hand, GitOps or Helm while paused?): `off` did what the record says, %s' % (by_hand, recorded, action)]
+    assert api.dep['spec']['replicas'] == recorded and api.record() == {} and api.writes == [200]
+    if recorded == 0:
+        assert out.result['message'] == ('Released the last hold on %s: it was at 0 replicas before the pause, so it is set back to '
+                                         '0 (not left at 1); pause record removed.' % DEP_ID)
+
+
+def test_a_site_leaving_while_another_holds_warns_when_the_controller_runs_again():
+    api = FakeApi(replicas=1, annotations={rec.KEY_REPLICAS: '0', rec.KEY_HOLDERS: '["shop", "blog"]', rec.KEY_AT: 'T'})
+    out = ok(api, 'resumed')
+    assert (out.result['action'], out.result['holders'], out.result['replicas']) == ('still_held', ['blog'], 1)
+    assert out.result['warnings'] == [
+        'DRIFT: the pause record and %s disagree: the record (held by blog) says paused, restore 0 replicas at `off`, but it runs '
+        'with 1 replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the Sorry rules at its next reconcile. Run `on` '
+        'again for blog to pause it.' % DEP_ID]
+    assert api.dep['spec']['replicas'] == 1 and api.record()[rec.KEY_HOLDERS] == '["blog"]'

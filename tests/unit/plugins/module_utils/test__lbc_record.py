@@ -89,6 +89,34 @@ def test_the_last_one_out_of_a_pause_recorded_at_zero_never_scales():
     assert plan.action == 'resumed' and 'spec' not in plan.patch
 
 
+@pytest.mark.parametrize('recorded, now, spec', [
+    (0, 0, None),            # the user had it at 0: never scaled up, nothing written to spec
+    (0, 1, {'replicas': 0}),  # scaled to 1 by hand while paused: the record says 0, so back to 0
+    (0, None, None),         # count unknown: a record of 0 never writes spec
+    (2, 0, {'replicas': 2}),  # the usual way out
+    (2, 1, {'replicas': 2}),  # scaled to 1 by hand while paused: the record says 2
+    (2, 3, {'replicas': 2}),
+    (2, 2, None),            # already what the record says: no write of spec
+    (2, None, {'replicas': 2}),
+])
+def test_the_last_one_out_does_what_the_record_says(recorded, now, spec):
+    plan = rec.plan_resume(rec.Record(True, recorded, ['shop'], 'T'), 'shop', now)
+    assert plan.action == 'resumed' and plan.patch.get('spec') == spec
+    assert plan.patch['metadata'] == {'annotations': {rec.KEY_REPLICAS: None, rec.KEY_HOLDERS: None, rec.KEY_AT: None}}
+    assert (plan.after.present, plan.after.recorded) == (False, recorded)
+
+
+def test_a_pause_of_a_controller_already_at_zero_records_zero_and_resume_keeps_it_there():
+    pause = rec.plan_pause(rec.NO_RECORD, 0, 'shop', 'T')
+    assert pause.action == 'paused' and pause.after.recorded == 0
+    assert pause.patch == {'metadata': {'annotations': {rec.KEY_REPLICAS: '0', rec.KEY_HOLDERS: '["shop"]', rec.KEY_AT: 'T'}}}
+    again = rec.plan_pause(pause.after, 0, 'blog', 'T2')
+    assert again.after.recorded == 0 and again.after.holders == ['shop', 'blog'] and 'spec' not in again.patch
+    assert rec.plan_resume(again.after, 'shop', 0).action == 'still_held'
+    last = rec.plan_resume(rec.plan_resume(again.after, 'shop', 0).after, 'blog', 0)
+    assert last.action == 'resumed' and 'spec' not in last.patch
+
+
 @pytest.mark.parametrize('record, site, action', [
     (rec.NO_RECORD, 'shop', 'nothing_recorded'),
     (rec.Record(True, 2, ['blog'], 'T'), 'shop', 'not_paused'),
