@@ -16,7 +16,6 @@ if os.path.join(REPO, '.collections') not in sys.path:
 from ansible_collections.sorrypage.aws.plugins.filter.auto_off import sorry_auto_off_rules  # noqa: E402  pylint: disable=wrong-import-position
 from tests.ansible_run import run_module
 from tests.integration.test_alb_sorry_site import SECRET, site_args
-from tests.sandbox import counting_proxy
 from tests.sandbox.dataplane import PUBLIC_IP, RULE_HEADER, DataPlane, request
 from tests.sandbox.sample_app import SampleApp
 
@@ -29,24 +28,9 @@ SCHEDULER_WRITES = {'CreateScheduleGroup', 'DeleteScheduleGroup', 'CreateSchedul
 TOKYO = timezone(timedelta(hours=9))
 
 
-def _scheduler_operation(original):
-    """The counting proxy names REST calls after S3's; name the Scheduler's by path and method."""
-    def name(method, path, body, headers):
-        parts = [p for p in path.split('?', 1)[0].split('/') if p]
-        if parts[:1] == ['schedules']:
-            if len(parts) == 1:
-                return 'ListSchedules'
-            return {'GET': 'GetSchedule', 'POST': 'CreateSchedule', 'PUT': 'UpdateSchedule',
-                    'DELETE': 'DeleteSchedule'}[method]
-        if parts[:1] == ['schedule-groups'] and len(parts) == 2:
-            return {'GET': 'GetScheduleGroup', 'POST': 'CreateScheduleGroup', 'DELETE': 'DeleteScheduleGroup'}[method]
-        return original(method, path, body, headers)
-    return name
-
-
 @pytest.fixture()
-def scheduler_counter(counter, monkeypatch):
-    monkeypatch.setattr(counting_proxy, 'operation_name', _scheduler_operation(counting_proxy.operation_name))
+def scheduler_counter(counter):
+    """The counting proxy names the Scheduler's calls (tests/sandbox/counting_proxy.py)."""
     return counter
 
 

@@ -2,8 +2,9 @@
 
 Counting at the wire sees every call a module really makes, retries
 included, whatever library made it. Query-protocol services (ELBv2, IAM,
-EC2) are counted by their ``Action``; REST services (S3, CloudFront) by
-method and a coarse operation name.
+EC2) are counted by their ``Action``; REST services by method and path:
+CloudFront and EventBridge Scheduler by their operation's name, S3 by a
+coarse one.
 """
 import collections
 import http.client
@@ -17,6 +18,37 @@ _HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer',
                'proxy-authorization', 'proxy-authenticate'}
 
 
+def _cloudfront_operation(method, parts):
+    """CloudFront's REST API (/2020-05-31/...) by resource and method."""
+    if parts[:1] == ['distribution']:
+        if 'invalidation' in parts:
+            return 'CreateInvalidation' if method == 'POST' else 'GetInvalidation'
+        if len(parts) == 1:
+            return 'ListDistributions' if method == 'GET' else 'CreateDistribution'
+        if parts[-1] == 'config':
+            return 'GetDistributionConfig' if method == 'GET' else 'UpdateDistribution'
+        return {'GET': 'GetDistribution', 'DELETE': 'DeleteDistribution'}.get(method, 'CloudFront%s' % method.title())
+    if parts[:1] in (['cache-policy'], ['origin-request-policy']):
+        noun = 'CachePolicy' if parts[0] == 'cache-policy' else 'OriginRequestPolicy'
+        if len(parts) == 1:
+            return ('List%sies' % noun[:-1]) if method == 'GET' else 'Create%s' % noun
+        return {'GET': 'Get%s' % noun, 'PUT': 'Update%s' % noun, 'DELETE': 'Delete%s' % noun}.get(method, noun)
+    return 'CloudFront%s' % method.title()
+
+
+def _scheduler_operation(method, parts):
+    """EventBridge Scheduler's REST API (/schedules, /schedule-groups) by resource and method."""
+    if parts[0] == 'schedules':
+        if len(parts) == 1:
+            return 'ListSchedules'
+        return {'GET': 'GetSchedule', 'POST': 'CreateSchedule', 'PUT': 'UpdateSchedule',
+                'DELETE': 'DeleteSchedule'}.get(method, 'Scheduler%s' % method.title())
+    if len(parts) == 1:
+        return 'ListScheduleGroups'
+    return {'GET': 'GetScheduleGroup', 'POST': 'CreateScheduleGroup',
+            'DELETE': 'DeleteScheduleGroup'}.get(method, 'Scheduler%s' % method.title())
+
+
 def operation_name(method, path, body, headers):
     """Best-effort AWS operation name of one request."""
     ctype = headers.get('Content-Type', '')
@@ -28,11 +60,11 @@ def operation_name(method, path, body, headers):
     if target:
         return target.rsplit('.', 1)[-1]
     parsed = urllib.parse.urlsplit(path)
-    if parsed.path.startswith('/2020-05-31/distribution'):
-        if '/invalidation' in parsed.path:
-            return 'CreateInvalidation' if method == 'POST' else 'GetInvalidation'
-        return 'CloudFront%s' % method.title()
     parts = [p for p in parsed.path.split('/') if p]
+    if parts[:1] == ['2020-05-31']:
+        return _cloudfront_operation(method, parts[1:])
+    if parts[:1] in (['schedules'], ['schedule-groups']):
+        return _scheduler_operation(method, parts)
     query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
     if len(parts) <= 1:
         if method == 'GET':
