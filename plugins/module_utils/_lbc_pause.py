@@ -205,19 +205,35 @@ def resume(api, ctx):
 
     plan, _before, current = write_record(api, ctx, dep, 'resume', plan_for)
     replicas_before = deployment.replicas(current)
-    available = None
+    available, again = None, None
     if plan.action == 'resumed' and plan.after.recorded > 0 and not ctx.check_mode:
         name = deployment.name(current)
         now, _polls = _wait(ctx, lambda: api.get_deployment(ctx.namespace, name) or {},
-                            lambda found: deployment.is_available(found, plan.after.recorded))
+                            lambda found: deployment.is_available(found, plan.after.recorded) or paused_again(found) is not None)
         available = deployment.available_replicas(now)
-        if not deployment.is_available(now, plan.after.recorded):
+        again = paused_again(now)
+        if again is None and not deployment.is_available(now, plan.after.recorded):
             raise StepFailed(report.not_available(ctx, dep_id, plan.after.recorded, available,
                                                   deployment.pod_selector(current, ctx.selector), name))
     elif plan.action == 'resumed' and plan.after.recorded > 0:
         available = plan.after.recorded  # check mode: predicted
-    result = report.resumed(ctx, dep_id, plan, replicas_before, available, deployment.name(current))
+    result = report.resumed(ctx, dep_id, plan, replicas_before, available, deployment.name(current), paused_by=again)
     return Outcome(result, plan.patch is not None, None)
+
+
+def paused_again(dep):
+    """The holders when ``dep`` (read while waiting after the last resume) carries a pause record again, else None.
+
+    Another site's `on` may pause the controller while this `off` waits for
+    it to be available: then it will not be, and must not be waited for.
+    """
+    try:
+        record = records.read_record(deployment.annotations(dep))
+    except records.DamagedRecord:
+        return ['?']
+    if not record.present:
+        return None
+    return list(record.holders) or ['?']
 
 
 def status(api, ctx):

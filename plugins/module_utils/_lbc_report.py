@@ -171,10 +171,14 @@ def hand_scaled(dep_id, replicas, record, step_done):
             % (dep_id, ', '.join(record.holders) or 'nobody', record.recorded, replicas, step_done))
 
 
-def resumed(ctx, dep_id, plan, replicas_before, available, dep_name):
+def resumed(ctx, dep_id, plan, replicas_before, available, dep_name, paused_by=None):
+    """The result of a resume; ``paused_by``: the holders of a pause another site made while this one waited."""
     action, record = plan.action, plan.after
-    scaled = action == 'resumed' and (record.recorded or 0) > 0
+    scaled = action == 'resumed' and (record.recorded or 0) > 0 and paused_by is None
     warnings = []
+    if paused_by is not None:
+        warnings.append('while `off` waited for %s to be back at %d replicas, %s paused it again (their `on` recorded the count '
+                        'anew): not waited for; it stays paused until their `off`' % (dep_id, record.recorded, ', '.join(paused_by)))
     if action == 'nothing_recorded' and replicas_before == 0:
         warnings.append('the controller is at 0 replicas with no pause record: not scaled (never without a record). If it was paused '
                         'by hand or its record was lost, scale it back yourself: `%s scale deployment/%s --replicas=<count before '
@@ -190,16 +194,24 @@ def resumed(ctx, dep_id, plan, replicas_before, available, dep_name):
         zero = 'it was at 0 replicas before the pause, so it is set back to 0 (not left at %d)' % replicas_before
     else:
         zero = 'it was at 0 replicas before the pause, so it stays at 0'
+    if scaled:
+        last_out = 'Resumed the AWS Load Balancer Controller %s: back to %s replicas, available; pause record removed.' % (
+            dep_id, record.recorded)
+    elif paused_by is not None:
+        last_out = 'Released the last hold on %s and scaled it back to %s replicas; %s paused it again meanwhile.' % (
+            dep_id, record.recorded, ', '.join(paused_by))
+    else:
+        last_out = 'Released the last hold on %s: %s; pause record removed.' % (dep_id, zero)
     messages = {
         'nothing_recorded': 'No pause recorded on %s: the controller was left as it is (%d replicas).' % (dep_id, replicas_before),
         'not_paused': 'This site does not hold the pause of %s: it stays paused for %s.' % (dep_id, ', '.join(record.holders)),
         'still_held': "Released this site's hold; %s stays paused for %s." % (dep_id, ', '.join(record.holders)),
-        'resumed': ('Resumed the AWS Load Balancer Controller %s: back to %s replicas, available; pause record removed.'
-                    % (dep_id, record.recorded)) if scaled else (
-            'Released the last hold on %s: %s; pause record removed.' % (dep_id, zero)),
+        'resumed': last_out,
     }
-    return base(ctx, action=action, deployment=dep_id, replicas_recorded=record.recorded,
-                replicas=record.recorded if action == 'resumed' else replicas_before,
+    replicas = replicas_before
+    if action == 'resumed':
+        replicas = 0 if paused_by is not None else record.recorded
+    return base(ctx, action=action, deployment=dep_id, replicas_recorded=record.recorded, replicas=replicas,
                 available_replicas=available if scaled else None,
                 holders=list(record.holders), paused_at=record.at if action in ('still_held', 'not_paused') else None,
                 warnings=ctx.cluster_warnings + warnings, message=messages[action])

@@ -451,3 +451,38 @@ def test_a_site_leaving_while_another_holds_warns_when_the_controller_runs_again
         'with 1 replicas now, not 0 (scaled by hand, GitOps or Helm?): it deletes the Sorry rules at its next reconcile. Run `on` '
         'again for blog to pause it.' % DEP_ID]
     assert api.dep['spec']['replicas'] == 1 and api.record()[rec.KEY_HOLDERS] == '["blog"]'
+
+
+class RepausedApi(FakeApi):
+    """The Deployment never becomes available; at the ``at``-th read while waiting another site has paused it again."""
+
+    def __init__(self, at, **kwargs):
+        super(RepausedApi, self).__init__(**kwargs)
+        self.at = at
+        self.available_after = 10 ** 6
+
+    def get_deployment(self, namespace, name):
+        self.at -= 1
+        if self.at == 0:
+            self.write({'metadata': {'annotations': {rec.KEY_REPLICAS: '2', rec.KEY_HOLDERS: '["blog"]', rec.KEY_AT: 'T2'}},
+                        'spec': {'replicas': 0}})
+        return super(RepausedApi, self).get_deployment(namespace, name)
+
+
+def test_the_last_one_out_stops_waiting_when_another_site_pauses_it_again():
+    api = RepausedApi(at=3, replicas=0, annotations={rec.KEY_REPLICAS: '2', rec.KEY_HOLDERS: '["shop"]', rec.KEY_AT: 'T'})
+    out = ok(api, 'resumed')
+    assert (out.result['action'], out.result['replicas_recorded'], out.result['replicas']) == ('resumed', 2, 0)
+    assert out.result['message'] == ('Released the last hold on %s and scaled it back to 2 replicas; blog paused it again '
+                                     'meanwhile.' % DEP_ID)
+    assert out.result['warnings'] == [
+        'while `off` waited for %s to be back at 2 replicas, blog paused it again (their `on` recorded the count anew): not '
+        'waited for; it stays paused until their `off`' % DEP_ID]
+    assert api.calls.count('get_deployment') == 3, 'stopped waiting at the read that saw the new record'
+
+
+def test_the_last_one_out_still_fails_when_the_controller_does_not_come_back_and_nobody_paused_it():
+    api = RepausedApi(at=-1, replicas=0, annotations={rec.KEY_REPLICAS: '2', rec.KEY_HOLDERS: '["shop"]', rec.KEY_AT: 'T'})
+    outcome, failure = run(api, 'resumed')
+    assert outcome is None and failure.startswith('The Sorry rules are off and the pause record is removed: %s was scaled back to '
+                                                  '2 replicas, but 0 are available after 10 s.' % DEP_ID)
