@@ -121,6 +121,13 @@ def aws_error(fault, method, path, headers, code=None):
 
 
 def aws_name(method, path, body, headers):
+    """The counting proxy's names, and EventBridge Scheduler's REST operations by path."""
+    parts = [p for p in urllib.parse.urlsplit(path).path.split('/') if p]
+    if parts and parts[0] in ('schedules', 'schedule-groups'):
+        noun = 'Schedule' if parts[0] == 'schedules' else 'ScheduleGroup'
+        if len(parts) == 1:
+            return 'List%ss' % noun
+        return {'GET': 'Get', 'POST': 'Create', 'PUT': 'Update', 'DELETE': 'Delete'}.get(method, method.title()) + noun
     return operation_name(method, path, body, headers)
 
 
@@ -231,7 +238,8 @@ class FaultProxy:
         return cls(upstream, namer=k8s_name, params=k8s_params, error=k8s_error)
 
     def inject(self, fault, op=None, **kwargs):
-        """Adds a rule (see Rule); returns it. Rules are tried in order; the first that chooses a call wins."""
+        """Adds a rule (see Rule); returns it. Each rule counts the calls it matches; when several choose a call,
+        the first added applies."""
         rule = Rule(fault, op=op, **kwargs)
         with self._lock:
             self.rules.append(rule)
@@ -261,12 +269,14 @@ class FaultProxy:
         with self._lock:
             call = Call(len(self.calls) + 1, op, method, path, params)
             self.calls.append(call)
-            for rule in self.rules:
-                if rule.matches(call) and rule.chooses():
-                    rule.hits.append(call)
-                    call.fault = rule.fault
-                    return call, rule
-        return call, None
+            chosen = None
+            for rule in self.rules:  # every rule counts the calls it matches, whichever rule applies
+                if rule.matches(call) and rule.chooses() and chosen is None:
+                    chosen = rule
+            if chosen is not None:
+                chosen.hits.append(call)
+                call.fault = chosen.fault
+        return call, chosen
 
     def start(self):
         proxy = self
