@@ -8,7 +8,9 @@ the bucket or object ARN). So the least-privilege test gets a server of its
 own (``IamMotoServer``), never the shared one.
 
 ``python -m tests.sandbox.iam_moto -H HOST -p PORT`` runs moto as
-``tests.sandbox.moto_launcher`` does (AWS's ELBv2 tag quota) and, when
+``tests.sandbox.moto_launcher`` does (AWS's ELBv2 tag quota; two fixes of moto's
+IAM emulation, see ``sign_empty_bodies_as_empty`` and
+``cloudfront_access_denied_as_aws``) and, when
 ``SORRYPAGE_IAM_LOG`` names a file, appends one JSON line per permission
 check: the caller's IAM user, the action as IAM sees it
 (``elasticloadbalancing:CreateRule``), the resource moto checked, whether it
@@ -95,9 +97,36 @@ def sign_empty_bodies_as_empty():
     base._create_aws_request = create_aws_request  # pylint: disable=protected-access
 
 
+def cloudfront_access_denied_as_aws():
+    """moto answers an AccessDenied in the query protocol's shape (``<ErrorResponse><Errors><Error>``) for every
+    service. CloudFront (rest-xml) answers ``<ErrorResponse><Error>``, the shape botocore parses there (with moto's,
+    a denied call reaches the modules with an empty code and message); the Scheduler (rest-json) answers JSON
+    ``AccessDeniedException`` (with moto's, the code is "403" and the message the raw XML). Patched in this
+    process; idempotent."""
+    from moto.core.exceptions import AccessDeniedError, JsonRESTError
+    from moto.iam import access_control
+    request = access_control.IAMRequest
+    if getattr(request._raise_access_denied, 'sorrypage_rest_xml', False):  # pylint: disable=protected-access
+        return
+
+    def raise_access_denied(self):
+        # pylint: disable=protected-access
+        error = AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+        if self._service == 'cloudfront':
+            error.description = error.description.replace('<Errors>', '').replace('</Errors>', '')
+        elif self._service == 'scheduler':
+            error = JsonRESTError('AccessDeniedException', error.message)
+            error.code = 403
+        raise error
+
+    raise_access_denied.sorrypage_rest_xml = True
+    request._raise_access_denied = raise_access_denied  # pylint: disable=protected-access
+
+
 def main(argv=None):
     from tests.sandbox import moto_launcher
     sign_empty_bodies_as_empty()
+    cloudfront_access_denied_as_aws()
     if os.environ.get(LOG_ENV):
         record_checks(os.environ[LOG_ENV])
     moto_launcher.main(argv)
