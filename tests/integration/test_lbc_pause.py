@@ -636,3 +636,40 @@ def test_a_person_scaling_it_while_paused_status_says_so_and_off_does_what_the_r
     assert cluster.replicas() == before and cluster.record() == {}
     if before:
         assert cluster.api.controller_available_replicas() == before, 'off waits until the recorded count is available'
+
+
+def test_the_runbook_with_the_controller_already_at_zero_never_scales_it_up():
+    """EKS-outage mode through playbooks/maintenance_{on,status,off}.yml (ALB driver), the controller at 0 before `on`,
+    and a person scaling it to 1 during the maintenance."""
+    from tests.sandbox.sandbox import Sandbox  # pylint: disable=import-outside-toplevel  # the whole sandbox, only here
+    from tests.sandbox.seed import snapshot_listener  # pylint: disable=import-outside-toplevel
+
+    def book(sandbox, entry):
+        result = run_playbook(os.path.join('playbooks', 'maintenance_%s.yml' % entry),
+                              inventory=os.path.join('inventories', 'local', 'hosts.yml'), env=sandbox.env(),
+                              extra_vars={'sorry_eks_outage': True})
+        assert result.rc == 0, 'rc %s\n%s\n%s' % (result.rc, result.stdout[-3000:], result.stderr[-2000:])
+        return result
+
+    with Sandbox(pod_delay=0.2) as sandbox:
+        kube, elbv2 = sandbox.kube, sandbox.moto.client('elbv2')
+        listeners = sandbox.sites[0]['listeners']
+        original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in listeners.items())
+        kube.patch('deployments', LBC_NAME, {'spec': {'replicas': 0}}, NS)   # the user had it at 0 (EKS outage)
+
+        on = book(sandbox, 'on')
+        record = kube.get('deployments', LBC_NAME, NS)['metadata']['annotations']
+        assert record['sorrypage.aws/paused-replicas'] == '0', 'the record must not claim another count'
+        assert kube.get('deployments', LBC_NAME, NS)['spec']['replicas'] == 0
+        assert 'recorded 0, so `off` leaves it at 0' in on.stdout
+
+        kube.patch('deployments', LBC_NAME, {'spec': {'replicas': 1}}, NS)   # a person scales it during maintenance
+        status = book(sandbox, 'status')
+        assert 'the pause record and %s disagree' % DEPLOYMENT in status.stdout and \
+            'restore 0 replicas at `off`, but it runs with 1 replicas now' in status.stdout
+
+        off = book(sandbox, 'off')
+        assert kube.get('deployments', LBC_NAME, NS)['spec']['replicas'] == 0, '`off` scaled up a controller the user had at 0'
+        assert 'sorrypage.aws/paused-replicas' not in (kube.get('deployments', LBC_NAME, NS)['metadata'].get('annotations') or {})
+        assert 'the controller was at 1 replicas at `off`, not 0, although the pause record says it was paused with 0' in off.stdout
+        assert dict((port, snapshot_listener(elbv2, arn)) for port, arn in listeners.items()) == original
