@@ -95,12 +95,23 @@ def sorry_auto_off_rules(result):
     return sorted(out, key=lambda item: (int(item['key'].split('-', 1)[0]), item['key']))
 
 
-def sorry_auto_off_problems(until, role_arn, group, driver=None):
+# Before the switch, the end must leave room for the switch, the controller pause and the probes: the schedules are
+# written after them.
+SWITCH_LEAD_SECONDS = 600
+
+
+def sorry_auto_off_problems(until, role_arn, group, driver=None, requested=True):
     """What alb_sorry_auto_off would refuse, as sorry_ variable names, checked now (``on`` runs it before the switch,
     so a bad sorry_until never leaves the page on without its end): [] when all is well. ``driver``: the one chosen
-    (the Ingress driver cannot end a window by itself)."""
+    (the Ingress driver cannot end a window by itself). ``requested``: sorry_auto_off; only true is checked here
+    (auto follows what the site has, read by the switch)."""
+    try:
+        if _auto_off.mode(requested, '', until) == 'none':
+            return []
+    except _auto_off.AutoOffError as e:
+        return [str(e)]
     problems = [p for p in [_auto_off.driver_problem(driver)] if p]
-    checks = [('sorry_until', lambda: _auto_off.parse_at(until, _auto_off.now_utc())),
+    checks = [('sorry_until', lambda: _auto_off.parse_at(until, _auto_off.now_utc(), SWITCH_LEAD_SECONDS)),
               ('sorry_auto_off_role_arn', lambda: _auto_off.validate_role_arn(role_arn)),
               ('the schedule group', lambda: _auto_off.validate_group(group))]
     for name, check in checks:
@@ -131,9 +142,17 @@ def sorry_auto_off_report(result):
     return _auto_off.status_lines(result)
 
 
+def sorry_auto_off_mode(requested, recorded_group, until):
+    """present / absent / keep / none: what `on` does with the schedules after the switch (_auto_off.mode)."""
+    try:
+        return _auto_off.mode(requested, recorded_group, until)
+    except _auto_off.AutoOffError as e:
+        raise AnsibleFilterError('Nothing was changed: %s' % e)
+
+
 class FilterModule(object):
     def filters(self):
         return {'sorry_auto_off_rules': sorry_auto_off_rules, 'sorry_auto_off_problems': sorry_auto_off_problems,
                 'sorry_auto_off_group': sorry_auto_off_group, 'sorry_auto_off_tags': sorry_auto_off_tags,
-                'sorry_auto_off_report': sorry_auto_off_report,
+                'sorry_auto_off_report': sorry_auto_off_report, 'sorry_auto_off_mode': sorry_auto_off_mode,
                 'sorry_auto_off_recorded_group': sorry_auto_off_recorded_group}

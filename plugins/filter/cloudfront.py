@@ -12,6 +12,9 @@ sorry_cloudfront_bypass_problem(cloudfront, bypass_cidrs, bypass_headers, bypass
 sorry_cloudfront_invalidation_ids(cloudfront, invalidate) -> [distribution id] to invalidate after a switch
 sorry_cloudfront_report(cloudfront, invalidate)          -> [str]
 sorry_cloudfront_invalidation_report(result)             -> [str], one per invalidation
+sorry_cloudfront_unverified(distribution_ids)            -> the named distributions taken as in front, unread
+sorry_cloudfront_origin_header_problem(origin_header, bypass_viewer_header) -> why the origin header cannot guard the
+                                                            viewer-address bypass, '' (never the value)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +31,8 @@ sorry_cloudfront_bypass_problem = refusing(_cloudfront_inputs.bypass_problem, NO
 sorry_cloudfront_invalidation_ids = refusing(_cloudfront_inputs.invalidation_ids, NOTHING_CHANGED)
 sorry_cloudfront_report = refusing(_cloudfront_inputs.report, NOTHING_CHANGED)
 sorry_cloudfront_invalidation_report = refusing(_cloudfront_inputs.invalidation_report, NOTHING_CHANGED)
+sorry_cloudfront_unverified = refusing(_cloudfront_inputs.unverified, NOTHING_CHANGED)
+sorry_cloudfront_origin_header_problem = refusing(_cloudfront_inputs.origin_header_problem, NOTHING_CHANGED)
 
 
 class FilterModule(object):
@@ -38,4 +43,6 @@ class FilterModule(object):
             'sorry_cloudfront_invalidation_ids': sorry_cloudfront_invalidation_ids,
             'sorry_cloudfront_report': sorry_cloudfront_report,
             'sorry_cloudfront_invalidation_report': sorry_cloudfront_invalidation_report,
+            'sorry_cloudfront_origin_header_problem': sorry_cloudfront_origin_header_problem,
+            'sorry_cloudfront_unverified': sorry_cloudfront_unverified,
         }

@@ -12,6 +12,7 @@ sorry_api_pages(api, reason, until, status_url) -> {'api.json': the JSON page} w
 sorry_pages_used(pages)                            -> every page the entries use (default and languages), once
 sorry_markers_used(pages, rendered_pages, api)     -> the build markers of every page the site puts on
 sorry_http_headers(bypass_headers)   -> its http_headers option ([{name, values}])
+sorry_stale_sets(site, rule_sets)    -> [{kind, name}]: our bypass and sorry sets on the site the rule sets no longer want
 sorry_input_warnings(bypass_cidrs, bypass_headers) -> [str]
 sorry_info_tags(operator, reason, until, extra)    -> {sorrypage:by, sorrypage:why, sorrypage:until, ...}
 sorry_preview_plan(info, pages, preview_path, listener_ports) -> [{port, protocol, listener_arn, name, page, hosts,
@@ -45,6 +46,7 @@ NOTHING_CHANGED = 'Nothing was changed: '
 
 sorry_rule_sets = refusing(_site_inputs.site_rule_sets, NOTHING_CHANGED)
 sorry_http_headers = refusing(_site_inputs.http_headers, NOTHING_CHANGED)
+sorry_stale_sets = refusing(_site_inputs.stale_sets, NOTHING_CHANGED)
 sorry_input_warnings = refusing(_site_inputs.input_warnings, NOTHING_CHANGED)
 sorry_info_tags = refusing(_site_inputs.info_tags, NOTHING_CHANGED)
 sorry_preview_plan = refusing(_site_inputs.preview_plan, NOTHING_CHANGED)
@@ -67,6 +69,7 @@ class FilterModule(object):
             'sorry_pages_used': sorry_pages_used,
             'sorry_markers_used': sorry_markers_used,
             'sorry_http_headers': sorry_http_headers,
+            'sorry_stale_sets': sorry_stale_sets,
             'sorry_input_warnings': sorry_input_warnings,
             'sorry_info_tags': sorry_info_tags,
             'sorry_preview_plan': sorry_preview_plan,

@@ -61,7 +61,8 @@ def group_name(load_balancer_name):
 
 
 def group_tags(auto_off, load_balancer_name):
-    """The tag the rules carry when the window ends by itself ({} when it does not)."""
+    """The tag the rules carry when sorry_auto_off is true ({} otherwise: with auto, a rerun keeps the tag the
+    rules have, keep_tags)."""
     on = auto_off if isinstance(auto_off, bool) else str(auto_off).strip().lower() in ('true', 'yes', 'on', '1')
     return {GROUP_TAG: group_name(load_balancer_name)} if on else {}
 
@@ -74,6 +75,38 @@ def recorded_group(result):
             if group:
                 return group
     return ''
+
+
+def recorded_role(current):
+    """The execution role of the group's schedules ({name: GetSchedule response}), or '' when there is none."""
+    for name in sorted(current or {}):
+        role = ((current[name] or {}).get('Target') or {}).get('RoleArn')
+        if role:
+            return role
+    return ''
+
+
+def mode(requested, recorded_group, until):
+    """What `on` does with the schedules after the switch: 'present' (set or move them to ``until``), 'absent'
+    (cancel them), 'keep' (leave them: no end given) or 'none'.
+
+    ``requested``: sorry_auto_off (auto, true or false); ``recorded_group``:
+    the group the site's rules name (a window an earlier run set to end by
+    itself). ``auto`` keeps what the site has: a rerun of `on` to extend the
+    window (a later sorry_until) moves its end, and never leaves the old end
+    to fire in the middle of the extended window."""
+    text = ('%s' % requested).strip().lower()
+    if text in ('true', 'yes', 'on', '1'):
+        wanted = True
+    elif text in ('false', 'no', 'off', '0'):
+        wanted = False
+    elif text == 'auto':
+        wanted = bool(recorded_group)
+    else:
+        raise AutoOffError("sorry_auto_off must be auto, true or false, got '%s'" % requested)
+    if not wanted:
+        return 'absent' if recorded_group else 'none'
+    return 'present' if until else 'keep'
 
 
 def driver_problem(driver):
@@ -98,12 +131,14 @@ def validate_role_arn(arn):
     return text
 
 
-def parse_at(value, now):
+def parse_at(value, now, min_lead=MIN_LEAD_SECONDS):
     """The end of the window as an aware UTC datetime, whole seconds.
 
     ``value`` is ISO 8601 text with a UTC offset (``Z`` or ``+09:00``); ``now``
     an aware datetime. AutoOffError for text that is not a time, a time
-    without offset, or one less than MIN_LEAD_SECONDS ahead of ``now``."""
+    without offset, or one less than ``min_lead`` seconds ahead of ``now``
+    (``on`` asks more before its switch: the pause and the probes come
+    before the schedules)."""
     text = '' if value is None else str(value).strip()
     parsed = text[:-1] + '+00:00' if text[-1:] in ('Z', 'z') else text
     try:
@@ -116,10 +151,10 @@ def parse_at(value, now):
                            'e.g. %s+09:00 or %sZ' % (text, text, text))
     moment = moment.astimezone(timezone.utc).replace(microsecond=0)
     ahead = (moment - now).total_seconds()
-    if ahead < MIN_LEAD_SECONDS:
+    if ahead < min_lead:
         when = ('%d s in the past' % -ahead) if ahead < 0 else ('only %d s from now' % ahead)
         raise AutoOffError("at '%s' (%s) is %s: the end of the window must be at least %d s in the future (now is %s)"
-                           % (text, utc_text(moment), when, MIN_LEAD_SECONDS, utc_text(now)))
+                           % (text, utc_text(moment), when, min_lead, utc_text(now)))
     return moment
 
 

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
+from ansible_collections.sorrypage.aws.plugins.module_utils import _viewer_address
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
 
 def needs(pages, api=None, bypass_viewer_header=False):
@@ -65,6 +66,12 @@ def report(cloudfront, invalidate=False):
         return ['CloudFront: no distribution in front of the ALB']
     lines = []
     for dist in found:
+        if dist.get('unverified'):
+            lines.append('CloudFront: %s is taken as in front of the ALB (named in sorry_cloudfront_distribution_ids, '
+                         'not read: its settings are not checked)%s'
+                         % (dist.get('id'), '; /* is invalidated after on and off'
+                            if _flag(invalidate, 'sorry_cloudfront_invalidate') else ''))
+            continue
         lines.append('CloudFront: %s (%s) is in front of the ALB; a 503 is cached %s s%s'
                      % (dist.get('id'), dist.get('domain_name') or '?', dist.get('error_caching_min_ttl_503', 10),
                         '; /* is invalidated after on and off' if _flag(invalidate, 'sorry_cloudfront_invalidate') else
@@ -80,3 +87,21 @@ def invalidation_report(result):
                      % (item.get('id') or '-', ', '.join(item.get('paths') or []), item.get('distribution_id'),
                         item.get('status'), float(item.get('waited_s') or 0), int(item.get('reads') or 0)))
     return lines
+
+
+def origin_header_problem(origin_header, bypass_viewer_header=False):
+    """Why sorry_cloudfront_origin_header cannot guard the viewer-address bypass ('' when it can, or when the bypass
+    is not matched on the viewer address). Never holds the value."""
+    if not _flag(bypass_viewer_header, 'sorry_bypass_viewer_header'):
+        return ''
+    if not origin_header:
+        return ''     # the rule sets refuse it, saying why
+    problem = _viewer_address.origin_header_problem(origin_header)
+    return 'sorry_cloudfront_origin_header: %s' % problem if problem else ''
+
+
+def unverified(distribution_ids):
+    """The distributions named in sorry_cloudfront_distribution_ids, taken as in front of the ALB when they could not be
+    read (no permission, or sorry_cloudfront_lookup false): the bypass check and the invalidations still act."""
+    ids = [d for d in distribution_ids or [] if d]
+    return dict(distributions=[dict(id=d, unverified=True) for d in ids], in_front=bool(ids), cloudfront_warnings=[])

@@ -95,6 +95,12 @@ def _catch_all(conditions):
     return 'path-pattern' not in fields or '/*' in _path_values(conditions)
 
 
+def _fixed_content_type(actions):
+    """The content type of a fixed-response terminal action ('' otherwise): the preview is HTML, API clients' JSON."""
+    action = _rules._terminal(actions)
+    return (action.get('FixedResponseConfig') or {}).get('ContentType') or ''
+
+
 def _preview_path(conditions):
     """A rule on paths of its own: exact paths (no wildcard), no other condition than hosts (the always-on preview).
     A marker page behind a header condition or a path pattern is a variant of the Sorry page (a language, API
@@ -235,7 +241,8 @@ def controller_rules(foreign_rules, markers):
     out = []
     for rule in rules:
         if found[rule['arn']]:
-            preview = rule not in sorry_rules and _preview_path(rule['conditions'])
+            preview = (rule not in sorry_rules and _preview_path(rule['conditions'])
+                       and _fixed_content_type(rule['actions']) != 'application/json')
             out.append((rule, 'preview' if preview else 'sorry', found[rule['arn']]))
         elif _bypasses(rule, sorry_rules):
             out.append((rule, 'bypass', None))

@@ -333,9 +333,11 @@ def ingress_budget(info, sets, quota=None):
     """The rules the load balancer holds once the controller has made ours, against the rules quota:
     ``{needed, quota, over_default, message}``; ``message`` is '' when they fit.
 
-    ``info``: alb_sorry_info's read (every listener's ``rule_count``; our
-    rules already made, ``owned_rules`` made_by controller, are not counted
-    twice); ``sets``: ingress_sorry's sets (their paths, as ``desired`` makes
+    ``info``: alb_sorry_info's read of every listener (their ``rule_count``;
+    with ``markers``, our sorry and bypass rules the controller already made,
+    ``owned_rules`` made_by controller, are not counted twice: a read without
+    them over-counts a rerun, so the caller reads again with them before
+    refusing); ``sets``: ingress_sorry's sets (their paths, as ``desired`` makes
     them, go on every listener that does not only redirect); ``quota``: the
     account's quota when read, else the default (100).
     """
@@ -350,7 +352,7 @@ def ingress_budget(info, sets, quota=None):
     switched = [listener for listener in listeners if not listener.get('redirect_only')]
     now = sum(int(listener.get('rule_count') or 0) for listener in listeners)
     made = sum(1 for listener in listeners for rule in listener.get('owned_rules') or []
-               if rule.get('made_by') == 'controller')
+               if rule.get('made_by') == 'controller' and rule.get('kind') in ('sorry', 'bypass'))
     per_listener = sum(ours.values())
     needed = now - made + per_listener * len(switched)
     limit = int(quota or _ingress_plan.DEFAULT_RULES_QUOTA)

@@ -55,14 +55,16 @@ def _others(owned, foreign):
     # A set is host-specific when all its rules are (as its own spec would say):
     # mirror copies of a catch-all default make a set generic.
     specific = {}
+    narrow = {}
     for rule in owned:
         key = rule['owner'][:2]
         specific[key] = specific.get(key, True) and _rules.host_specific(rule['conditions'])
+        narrow[key] = min(narrow.get(key, _rules.NARROW_NONE), _rules.narrowness(rule['conditions']))
     others = []
     for rule in owned:
         key = rule['owner'][:2]
         others.append(dict(arn=rule['arn'], priority=rule['priority'], set=key,
-                           order=_priorities.order_key(key[0], specific[key]),
+                           order=_priorities.order_key(key[0], specific[key], narrow[key]),
                            pinned=rule['tags'].get(_tags.PINNED) == 'true', shift=0))
     for rule in foreign:
         others.append(dict(arn=rule['arn'], priority=rule['priority'], set=None, order=None, pinned=False,
@@ -112,7 +114,9 @@ def plan_present(spec, listener, priority=None, make_room=False, info_tags=None)
     if priority is not None:
         placed = _priorities.plan_explicit(others, slots, priority)
     else:
-        placed = _priorities.plan_auto(others, slots, _priorities.order_key(spec['kind'], bool(spec['hosts'])), make_room)
+        narrow = min([_rules.narrowness(rule['conditions']) for rule in desired] or [_rules.NARROW_NONE])
+        placed = _priorities.plan_auto(others, slots, _priorities.order_key(spec['kind'], bool(spec['hosts']), narrow),
+                                       make_room)
     occupied = _occupied_after(listener['rules'], set(plan['deletes']))
     plan['move_batches'] = _priorities.schedule(placed['moves'], occupied)
     plan['moved_rules'] = _moved(placed['moves'])

@@ -35,9 +35,11 @@ class PlanError(Exception):
     pass
 
 
-def order_key(kind, host_specific):
-    """Where a set goes in the owned block: by kind, host-specific before catch-all."""
-    return (KIND_RANK.get(kind, len(KIND_RANK)), 0 if host_specific else 1)
+def order_key(kind, host_specific, narrowness=3):
+    """Where a set goes in the owned block: by kind, host-specific before catch-all, then the narrower first
+    (``_rules.narrowness`` of a sorry set: API paths, Accept, a language, the page), so a set added by a rerun
+    still goes in front of the page it refines."""
+    return (KIND_RANK.get(kind, len(KIND_RANK)), 0 if host_specific else 1, narrowness if kind == 'sorry' else 3)
 
 
 def _count_free(lo, hi, obstacles):

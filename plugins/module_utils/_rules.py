@@ -259,6 +259,25 @@ def host_specific(conditions):
     return any(c.get('Field') == 'host-header' for c in conditions or [])
 
 
+# How narrow a sorry rule is, narrowest first: a path of its own (API paths), the content type the client asks for
+# (Accept), another header (a language), the page for everybody else.
+NARROW_PATH, NARROW_ACCEPT, NARROW_HEADER, NARROW_NONE = 0, 1, 2, 3
+
+
+def narrowness(conditions):
+    """How narrow a rule is (NARROW_*), so that of one host's sorry rules the narrower go first: an API client
+    gets the JSON, a Japanese visitor the Japanese page, everybody else the page."""
+    found = NARROW_NONE
+    for condition in conditions or []:
+        field = condition.get('Field')
+        if field == 'path-pattern' and any(value != '/*' for value in condition_values(condition)):
+            found = min(found, NARROW_PATH)
+        elif field == 'http-header':
+            name = ((condition.get('HttpHeaderConfig') or {}).get('HttpHeaderName') or '').lower()
+            found = min(found, NARROW_ACCEPT if name == 'accept' else NARROW_HEADER)
+    return found
+
+
 # ---------------------------------------------------------------- bypass target
 
 def _terminal(actions):

@@ -270,3 +270,20 @@ def preview_report(info, plan, preview_path):
     path = preview_path or '-'
     return ['preview rule %s %s %s %s (path %s)' % (item['name'], item['state'], item['protocol'], item['port'], path)
             for item in plan]
+
+
+def stale_sets(site, rule_sets):
+    """The bypass and sorry sets this collection owns on the site that ``rule_sets`` no longer want: [{kind, name}],
+    sorry first. A rerun of ``on`` with a language, an API path, a passthrough path or a bypass taken out leaves
+    them otherwise (a stale bypass still lets people through). ``site``: alb_sorry_site's ``site`` (or
+    alb_sorry_info's result); the controller's rules (made_by controller) are not ours to prune here."""
+    wanted = set((one.get('kind') or 'sorry', one.get('name') or one.get('kind') or 'sorry') for one in rule_sets or [])
+    found = []
+    for listener in (site if isinstance(site, dict) else {}).get('listeners') or []:
+        for rule in listener.get('owned_rules') or []:
+            key = (rule.get('kind'), rule.get('name'))
+            if (key[0] in ('sorry', 'bypass') and rule.get('made_by', 'sorrypage') == 'sorrypage'
+                    and key not in wanted and key not in found):
+                found.append(key)
+    found.sort(key=lambda key: (0 if key[0] == 'sorry' else 1, key[1]))
+    return [dict(kind=kind, name=name) for kind, name in found]

@@ -51,7 +51,8 @@ options:
     description:
       - The IAM role the Scheduler assumes to delete the rules (trust C(scheduler.amazonaws.com), permission
         C(elasticloadbalancing:DeleteRule) on the site's listener rules). Passed with C(iam:PassRole).
-      - Required with O(state=present).
+      - Required with O(state=present) for a group without schedules; omitted, the role of the group's schedules is
+        kept (moving a window an earlier run set).
     type: str
   rules:
     description:
@@ -257,13 +258,19 @@ def present(module, client):
     group = params['group']
     try:
         moment = _auto_off.parse_at(params['at'], _auto_off.now_utc())
-        role_arn = _auto_off.validate_role_arn(params['role_arn'])
+        if params['role_arn']:
+            _auto_off.validate_role_arn(params['role_arn'])
         validated = _auto_off.validate_rules(params['rules'], need_arns=not module.check_mode)
     except _auto_off.AutoOffError as e:
         module.fail_json(msg='%s; nothing was changed' % e)
-    desired = _auto_off.desired_schedules(validated, moment, role_arn)
     exists = _group_exists(module, client, group)
     current = _read_schedules(module, client, group) if exists else {}
+    try:
+        # Moving a window set by an earlier run (from another machine): its schedules' role unless one is given.
+        role_arn = _auto_off.validate_role_arn(params['role_arn'] or _auto_off.recorded_role(current))
+    except _auto_off.AutoOffError as e:
+        module.fail_json(msg='%s; nothing was changed' % e)
+    desired = _auto_off.desired_schedules(validated, moment, role_arn)
     actions = _auto_off.plan(desired, current)
     create_group = not exists and bool(desired)
     result = dict(changed=_auto_off.changed(actions) or create_group, group=group, group_exists=exists or create_group,
@@ -350,7 +357,7 @@ def main():
             )),
         ),
         supports_check_mode=True,
-        required_if=[('state', 'present', ('at', 'role_arn', 'rules'))],
+        required_if=[('state', 'present', ('at', 'rules'))],
     )
     try:
         _auto_off.validate_group(module.params['group'])

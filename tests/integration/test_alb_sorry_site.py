@@ -404,3 +404,28 @@ def test_off_with_markers_also_deletes_the_rules_the_controller_made_from_the_in
     assert split(counter.snapshot())[1] == {}, 'a rerun wrote'
     assert all(l['controller_rules_deleted'] == [] for l in again['listeners'])
     assert not [n for n in again['notes'] if 'controller made' in n]
+
+
+@pytest.mark.sandbox_only
+def test_a_rerun_that_adds_language_and_api_rules_puts_them_in_front_of_the_page_they_refine(moto, counter, site):
+    """The narrower sorry rules of a host (API paths, then Accept, then a language) go in front of its page, also
+    when a rerun adds them to a site already on (they would never match behind it)."""
+    elbv2 = moto.client('elbv2')
+    shop = site['hosts'][0]
+    ok(run(counter.url, site_args(site)))
+    args = site_args(site)
+    args['rule_sets'][2:2] = [
+        dict(kind='sorry', name='shop-ja', host_headers=[shop], content='<h1>ja</h1>',
+             match_headers=[{'name': 'Accept-Language', 'values': ['ja*']}]),
+        dict(kind='sorry', name='shop-json', host_headers=[shop], content='{}', content_type='application/json',
+             match_headers=[{'name': 'Accept', 'values': ['application/json*']}]),
+        dict(kind='sorry', name='shop-api', host_headers=[shop], path_patterns=['/api/*'], content='{}',
+             content_type='application/json')]
+    ok(run(counter.url, args))
+    for listener in site['listeners'].values():
+        rules = elbv2.describe_rules(ListenerArn=listener)['Rules']
+        tags = dict((t['ResourceArn'], dict((x['Key'], x['Value']) for x in t['Tags'])) for t in elbv2.describe_tags(
+            ResourceArns=[r['RuleArn'] for r in rules if not r['IsDefault']])['TagDescriptions'])
+        priority = dict((tags[r['RuleArn']].get('sorrypage:rule'), int(r['Priority'])) for r in rules
+                        if not r['IsDefault'] and tags[r['RuleArn']].get('sorrypage:kind') == 'sorry')
+        assert priority['shop-api'] < priority['shop-json'] < priority['shop-ja'] < priority['shop'], priority

@@ -60,8 +60,10 @@ def test_the_window_ends_by_itself_at_sorry_until_and_off_restores_the_rest(tmp_
     shop, blog = box.sites[0]['hosts']
     before = settled(box)
     end = until(2)
+    pages = [{'name': 'shop', 'page': 'en', 'hosts': [shop], 'languages': {'ja': 'ja'}},
+             {'name': 'blog', 'page': 'ja', 'hosts': [blog]}]
     book = book_in(tmp_path, 'window', box, sorry_driver='alb', sorry_auto_off=True, sorry_auto_off_role_arn=ROLE,
-                   sorry_until=end)
+                   sorry_until=end, sorry_pages=pages)
 
     # the Ingress driver cannot end a window by itself; a past end is refused: before any change
     res = book_in(tmp_path, 'ingress', box, sorry_driver='ingress', sorry_auto_off=True, sorry_auto_off_role_arn=ROLE,
@@ -77,22 +79,28 @@ def test_the_window_ends_by_itself_at_sorry_until_and_off_restores_the_rest(tmp_
     box.reconciler.resume_acting()
     assert_ok(res)
     found = schedules(box)
-    assert len(found) == 2 * len(box.sites[0]['listeners']), sorted(found)   # shop and blog, on every listener
+    assert len(found) == 3 * len(box.sites[0]['listeners']), sorted(found)   # shop, shop-ja, blog, every listener
     at = datetime.fromisoformat(end).astimezone(timezone.utc).strftime('at(%Y-%m-%dT%H:%M:%S)')
     assert all(s['ScheduleExpression'] == at and s['ScheduleExpressionTimezone'] == 'UTC' and
                s['FlexibleTimeWindow'] == {'Mode': 'OFF'} and s['ActionAfterCompletion'] == 'DELETE'
                for s in found.values()), found
     assert 'The Sorry page ends by itself at ' in messages(res, 'Say when the window ends by itself')
 
-    # extending the window: on again with a later sorry_until moves every schedule, nothing else
+    # extending the window as the runbook says, from another machine: on again with a later sorry_until and nothing
+    # about auto-off (sorry_auto_off auto follows the site; the role is the schedules'): every end moves, none is
+    # left to fire in the middle of the extended window; the Japanese page taken out goes with its schedules
     later = until(3)
-    res = book_in(tmp_path, 'extended', box, sorry_driver='alb', sorry_auto_off=True, sorry_auto_off_role_arn=ROLE,
-                  sorry_until=later).run('on')
+    extended = book_in(tmp_path, 'extended', box, sorry_driver='alb', sorry_until=later)
+    box.reconciler.stop_acting()
+    res = extended.run('on')
+    box.reconciler.resume_acting()
     assert_ok(res)
     moved = schedules(box)
     at = datetime.fromisoformat(later).astimezone(timezone.utc).strftime('at(%Y-%m-%dT%H:%M:%S)')
-    assert sorted(moved) == sorted(found) and all(s['ScheduleExpression'] == at for s in moved.values())
-    res = book.run('status')
+    assert sorted(moved) == sorted(name for name in found if '-shop-ja-' not in name), sorted(moved)
+    assert all(s['ScheduleExpression'] == at and s['Target']['RoleArn'] == ROLE for s in moved.values())
+    assert 'shop-ja' not in json.dumps(settled(box))           # the rerun took out the rules it no longer wants
+    res = extended.run('status')
     assert_ok(res)
     assert 'auto-off: the Sorry page ends by itself at %s' % at[3:-1] in messages(
         res, 'Say when the window ends by itself'), messages(res, 'Say when the window ends by itself')
@@ -106,7 +114,26 @@ def test_the_window_ends_by_itself_at_sorry_until_and_off_restores_the_rest(tmp_
     assert request(box.url_for(80) + '/', host=shop, source_ip=OFFICE_IP).status == 200
 
     # off completes the restore (bypass, moved priorities, the controller) and removes what is left
-    res = book.run('off')
+    res = extended.run('off')
     assert_ok(res)
     assert settled(box) == before
     assert schedules(box) == {}
+
+
+def test_sorry_auto_off_false_cancels_the_end_of_a_window_set_to_end_by_itself(tmp_path, sandbox):
+    box = sandbox
+    before = settled(box)
+    book = book_in(tmp_path, 'window', box, sorry_driver='alb', sorry_auto_off=True, sorry_auto_off_role_arn=ROLE,
+                   sorry_until=until(2))
+    box.reconciler.stop_acting()
+    assert_ok(book.run('on'))
+    assert len(schedules(box)) == 2 * len(box.sites[0]['listeners'])
+    res = book_in(tmp_path, 'cancel', box, sorry_driver='alb', sorry_auto_off=False, sorry_until=until(2)).run('on')
+    box.reconciler.resume_acting()
+    assert_ok(res)
+    assert schedules(box) == {}
+    res = book.run('status')
+    assert_ok(res)
+    assert 'auto-off: no schedule left' in messages(res, 'Say when the window ends by itself')
+    assert_ok(book.run('off'))
+    assert settled(box) == before

@@ -178,7 +178,7 @@ def visitor(box, host, source_ip, headers=None):
 def test_the_answers_are_shaped_like_the_surveys():
     on = survey_answers(SURVEYS['on'], {'sorry_reason': 'Database upgrade', 'sorry_driver': 'alb'})
     assert on == {'sorry_reason': 'Database upgrade', 'sorry_until': '', 'sorry_driver': 'alb',
-                  'sorry_eks_outage': 'auto', 'sorry_auto_off': 'no'}
+                  'sorry_eks_outage': 'auto', 'sorry_auto_off': 'auto'}
     off = survey_answers(SURVEYS['off'], {'sorry_force_off': 'no'})
     assert off['sorry_force_off'] == 'no' and all(isinstance(v, str) for v in off.values())
     with pytest.raises(ValueError, match="sorry_force_off: 'maybe' is not one of the choices"):

@@ -27,7 +27,7 @@ if _COLLECTIONS not in sys.path:
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
 from ansible.template import Templar  # noqa: E402
-from ansible_collections.sorrypage.aws.plugins.module_utils import _driver, _probe_report, _site_state  # noqa: E402
+from ansible_collections.sorrypage.aws.plugins.module_utils import _auto_off, _driver, _probe_report, _site_state  # noqa: E402
 
 PLAYBOOK = os.path.join(REPO, 'playbooks', 'awx_setup.yml')
 SURVEYS = os.path.join(REPO, 'playbooks', 'awx', 'surveys.yml')
@@ -41,7 +41,7 @@ READERS = {
     'sorry_driver': lambda value: _driver.choose(value, 'auto'),
     'sorry_eks_outage': _site_state.parse_eks_outage,
     'sorry_force_off': lambda value: _probe_report.flag('sorry_force_off', value),
-    'sorry_auto_off': lambda value: _probe_report.flag('sorry_auto_off', value),
+    'sorry_auto_off': lambda value: _auto_off.mode(value, '', '2030-01-01T00:00:00Z'),
 }
 
 

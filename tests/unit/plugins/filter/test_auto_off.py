@@ -5,6 +5,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -88,7 +90,8 @@ def test_a_sorry_rule_that_cannot_be_keyed(listener, missing):
 
 def test_registered_name():
     filters = FilterModule().filters()
-    assert sorted(filters) == ['sorry_auto_off_group', 'sorry_auto_off_problems', 'sorry_auto_off_recorded_group',
+    assert sorted(filters) == ['sorry_auto_off_group', 'sorry_auto_off_mode', 'sorry_auto_off_problems',
+                               'sorry_auto_off_recorded_group',
                                'sorry_auto_off_report', 'sorry_auto_off_rules', 'sorry_auto_off_tags']
     assert filters['sorry_auto_off_rules'] is sorry_auto_off_rules
     assert filters['sorry_auto_off_problems'] is sorry_auto_off_problems
@@ -140,4 +143,32 @@ def test_problems_a_past_until():
     problems = sorry_auto_off_problems('2020-01-01T00:00:00Z', ROLE, 'g')
     assert len(problems) == 1 and problems[0].startswith(
         "sorry_until: at '2020-01-01T00:00:00Z' (2020-01-01T00:00:00Z) is ")
-    assert 's in the past: the end of the window must be at least 60 s in the future' in problems[0]
+    assert 's in the past: the end of the window must be at least 600 s in the future' in problems[0]
+
+
+def test_problems_an_end_too_close_for_the_switch_before_it():
+    """The module takes an end 60 s ahead; before the switch, on asks 10 min: the pause and the probes come first."""
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    problems = sorry_auto_off_problems(soon, ROLE, 'g')
+    assert len(problems) == 1 and 'only' in problems[0] and 'at least 600 s in the future' in problems[0]
+
+
+@pytest.mark.parametrize('requested, recorded, until, expected', [
+    ('true', '', '2030-01-01T00:00:00Z', 'present'),
+    (True, 'g', '2030-01-01T00:00:00Z', 'present'),
+    ('auto', 'g', '2030-01-01T00:00:00Z', 'present'),   # a rerun to extend the window moves its end
+    ('auto', 'g', '', 'keep'),
+    ('auto', '', '2030-01-01T00:00:00Z', 'none'),
+    ('false', 'g', '2030-01-01T00:00:00Z', 'absent'),   # cancelled: nothing fires in the window
+    ('no', '', '', 'none'),
+])
+def test_what_on_does_with_the_end_of_the_window(requested, recorded, until, expected):
+    assert FilterModule().filters()['sorry_auto_off_mode'](requested, recorded, until) == expected
+
+
+def test_a_bad_sorry_auto_off_is_refused_and_only_true_is_checked_before_the_switch():
+    with pytest.raises(AnsibleFilterError, match="sorry_auto_off must be auto, true or false, got 'maybe'"):
+        FilterModule().filters()['sorry_auto_off_mode']('maybe', '', '')
+    assert sorry_auto_off_problems('', '', 'g', requested='auto') == []
+    assert sorry_auto_off_problems('2020-01-01T00:00:00Z', '', 'g', requested='false') == []
+    assert len(sorry_auto_off_problems('', '', 'g', requested='true')) == 2    # the end and the role

@@ -19,7 +19,7 @@ def test_every_filter_is_registered_under_its_name():
     assert sorted(filters) == ['sorry_api_pages', 'sorry_http_headers', 'sorry_info_tags', 'sorry_ingress_budget', 'sorry_ingress_problem',
                                'sorry_ingress_record_hosts', 'sorry_ingress_sets', 'sorry_ingress_wait',
                                'sorry_input_warnings', 'sorry_markers_used', 'sorry_pages_used', 'sorry_preview_plan',
-                               'sorry_preview_report', 'sorry_rule_sets']
+                               'sorry_preview_report', 'sorry_rule_sets', 'sorry_stale_sets']
     assert filters['sorry_api_pages'] is F.sorry_api_pages
     assert filters['sorry_ingress_sets'] is F.sorry_ingress_sets
     assert filters['sorry_rule_sets'] is F.sorry_rule_sets

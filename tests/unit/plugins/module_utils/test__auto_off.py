@@ -309,3 +309,10 @@ def test_absent_summary():
 
 def test_now_is_aware_utc():
     assert _auto_off.now_utc().utcoffset() == timedelta(0)
+
+
+def test_the_role_of_the_groups_schedules_is_kept_when_none_is_given():
+    current = {'b': {'Target': {'RoleArn': 'arn:aws:iam::123456789012:role/b'}},
+               'a': {'Target': {'RoleArn': 'arn:aws:iam::123456789012:role/a'}}}
+    assert _auto_off.recorded_role(current) == 'arn:aws:iam::123456789012:role/a'
+    assert _auto_off.recorded_role({}) == ''

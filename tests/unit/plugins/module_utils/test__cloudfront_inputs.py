@@ -55,3 +55,23 @@ def test_report_lines():
                                  'waited_s': 41.2, 'reads': 9}]}
     assert C.invalidation_report(result) == ['CloudFront: invalidation I1 of /* on E2Q: Completed after 41 s (9 reads)']
     assert C.invalidation_report(None) == []
+
+
+def test_the_origin_header_is_checked_only_for_the_viewer_bypass_and_never_shown():
+    weak = {'name': 'X-Origin-Verify', 'value': 'abc*'}
+    assert C.origin_header_problem(weak, False) == ''
+    problem = C.origin_header_problem(weak, True)
+    assert problem.startswith('sorry_cloudfront_origin_header: ') and 'abc*' not in problem
+    assert C.origin_header_problem({'name': 'X-Origin-Verify', 'value': 'a-long-random-value-0123456789'}, True) == ''
+    assert C.origin_header_problem({}, True) == ''
+
+
+def test_named_distributions_are_taken_as_in_front_when_they_cannot_be_read():
+    taken = C.unverified(['E123', ''])
+    assert taken == {'distributions': [{'id': 'E123', 'unverified': True}], 'in_front': True, 'cloudfront_warnings': []}
+    assert C.bypass_problem(taken, ['203.0.113.0/24'], [], False).startswith('the ALB is behind CloudFront (E123)')
+    assert C.invalidation_ids(taken, True) == ['E123']
+    assert C.report(taken, True) == ['CloudFront: E123 is taken as in front of the ALB (named in '
+                                     'sorry_cloudfront_distribution_ids, not read: its settings are not checked); /* is '
+                                     'invalidated after on and off']
+    assert C.unverified([]) == {'distributions': [], 'in_front': False, 'cloudfront_warnings': []}

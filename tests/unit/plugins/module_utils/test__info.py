@@ -344,3 +344,12 @@ def test_the_controllers_variant_rules_of_the_page_are_sorry_rules_not_previews(
         ('office', 'bypass', 'ingress-shop.example.com'), ('header', 'bypass', 'ingress-shop.example.com'),
         ('ja', 'sorry', 'ingress-shop.example.com /* ja*'), ('api', 'sorry', 'ingress-shop.example.com /api/*'),
         ('sorry', 'sorry', 'ingress-shop.example.com')]
+
+
+def test_a_json_rule_on_an_exact_api_path_is_a_sorry_rule_not_a_preview():
+    graphql = lbc('graphql', 3, ['shop.example.com'], ['/graphql'],
+                  actions=[R.fixed_response(503, 'application/json', '{"ref":"%s"}' % MARKER)])
+    site = ingress_site()
+    rules = site[:2] + [graphql] + [dict(r, priority=r['priority'] + 1) for r in site[2:]]
+    kinds = [(r['arn'], r['kind']) for r in _info.listener_summary(LISTENER, rules, NOT_FOUND, markers=[MARKER])['owned_rules']]
+    assert ('graphql', 'sorry') in kinds, kinds

@@ -278,3 +278,20 @@ def test_the_ingress_budget_counts_our_paths_on_every_listener_with_the_rules_th
     assert 'language and API 2, sorry 2 on 2 listener(s), and 4 rules there now' in tight['message']
     assert 'fewer languages (sorry_pages[].languages) or sorry_api paths' in tight['message']
     assert SECRET not in tight['message']
+
+
+def test_a_rerun_counts_our_rules_once_when_the_read_knows_them_and_the_preview_stays_counted():
+    info = info_of((seed_rules(), NOT_FOUND))
+    pages = [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}]
+    sets = ingress_sets(info, pages, RENDERED, ['10.0.0.0/8'], [])
+    first = ingress_budget(info, sets)['needed']
+    # the controller made our bypass and sorry rules, and the preview is there too
+    made = [rule(3, 'shop.example.com', ['/*'], [R.forward(WEB)]),
+            rule(4, 'shop.example.com', ['/*'], [R.fixed_response(503, 'text/html', '<p>x %s</p>' % '0a1b2c3d4e')]),
+            rule(5, 'shop.example.com', ['/_preview'], [R.fixed_response(503, 'text/html', '<p>%s</p>' % '0a1b2c3d4e')])]
+    made[0]['conditions'].append(R.source_ip_condition(['10.0.0.0/8']))
+    listener = _info.listener_summary({'ListenerArn': 'l80', 'Port': 80}, seed_rules() + made, NOT_FOUND,
+                                      markers=['0a1b2c3d4e'])
+    assert sorted(r['kind'] for r in listener['owned_rules']) == ['bypass', 'preview', 'sorry']
+    again = ingress_budget({'listeners': [listener]}, sets)['needed']
+    assert again == first + 1      # the preview: the rerun's own rules are not counted twice

@@ -361,3 +361,16 @@ def test_without_the_viewer_header_the_cidrs_stay_source_ips():
     sets = S.site_rule_sets([{'name': 'shop', 'page': 'en'}], RENDERED, bypass_cidrs=['203.0.113.0/24'],
                             bypass_viewer_header='false', origin_header_name='X-Origin-Verify')
     assert sets[0] == bypass(source_ips=['203.0.113.0/24'])
+
+
+def test_stale_sets_are_ours_no_longer_wanted_sorry_first():
+    def owned(kind, name, made_by='sorrypage'):
+        return {'kind': kind, 'name': name, 'made_by': made_by}
+    site = {'listeners': [
+        {'owned_rules': [owned('bypass', 'bypass'), owned('bypass', 'passthrough-shop'), owned('sorry', 'shop-ja'),
+                         owned('sorry', 'shop'), owned('preview', 'preview-shop'), owned('sorry', 'ingress-x', 'controller')]},
+        {'owned_rules': [owned('sorry', 'shop-ja'), owned('sorry', 'shop')]}]}
+    wanted = [{'kind': 'bypass', 'name': 'bypass'}, {'kind': 'sorry', 'name': 'shop'}]
+    assert S.stale_sets(site, wanted) == [{'kind': 'sorry', 'name': 'shop-ja'}, {'kind': 'bypass', 'name': 'passthrough-shop'}]
+    assert S.stale_sets(site, wanted + [{'kind': 'sorry', 'name': 'shop-ja'}, {'kind': 'bypass', 'name': 'passthrough-shop'}]) == []
+    assert S.stale_sets(None, wanted) == []
