@@ -2,11 +2,12 @@
 
 The modules talk to moto through tests/sandbox/fault_proxy.py (and to the
 stand-in Kubernetes API through one of its own). Each module is run as Ansible
-runs it on a host (``python -m <module> <args file>``: the module, its
-argument spec and its exit, without an ansible-playbook around it), so a cell
-costs a fraction of a second. amazon.aws's jittered backoff and botocore's own
-retry delays are recorded instead of slept (the runner swaps ``time`` in
-``amazon.aws...cloud`` and ``botocore.endpoint`` for a clock that records):
+runs it on a host (the module reads its arguments file, runs and exits, without
+an ansible-playbook around it), forked from a host process that imported the
+libraries once, so a cell costs a fraction of a second. amazon.aws's jittered
+backoff and botocore's own retry delays are recorded instead of slept (the host
+swaps ``time`` in ``amazon.aws...cloud`` and ``botocore.endpoint`` for a clock
+that records):
 what is proven is that a call was retried and the run succeeded, not how long
 a backoff lasts. ``AWS_MAX_ATTEMPTS=1`` leaves the retries to AWSRetry, the
 modules' own, except in the cells that say they let the SDK retry.
@@ -15,6 +16,8 @@ The step x fault table is written to tests/output/faults.md.
 """
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +28,8 @@ import pytest
 
 from tests.ansible_run import REPO
 from tests.sandbox.fault_proxy import FaultProxy
-from tests.sandbox.seed import seed_site, snapshot_listener
+from tests.sandbox.k8s_api import LBC_NAME, K8sApi
+from tests.sandbox.seed import seed_ingress, seed_site, snapshot_listener
 
 pytestmark = pytest.mark.sandbox_only
 
@@ -33,25 +37,103 @@ COLLECTIONS = os.path.join(REPO, '.collections')
 OUTPUT = os.path.join(REPO, 'tests', 'output', 'faults.md')
 SECRET = 'f4u17-b7p4ss-9c1e'
 SITE = 'sorrypage.aws.alb_sorry_site'
-RUNNER = r'''
-import json, runpy, sys, time as _time
+# A module host: imports what the modules import once, then forks one child per module run (as Ansible's own
+# module runs, each child reads its arguments file, runs the module's main and exits). A run costs what the module
+# does, not 0.6 s of imports. In the child, amazon.aws's backoff and botocore's retry delays are recorded, not slept.
+HOST = r"""
+import io, json, os, runpy, signal, socket, sys, time as _time, traceback
+import ansible.module_utils.basic
+import boto3, botocore.endpoint, botocore.session
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-import botocore.endpoint
+import ansible_collections.amazon.aws.plugins.module_utils.modules
+try:
+    import kubernetes.dynamic
+    import ansible_collections.kubernetes.core.plugins.module_utils.k8s.client
+except ImportError:
+    pass
 slept = []
 class Clock(object):
-    """time, but sleep() only records how long the backoff asked for."""
     def __getattr__(self, name):
         return getattr(_time, name)
     def sleep(self, seconds):
         slept.append(seconds)
 cloud.time = botocore.endpoint.time = Clock()
-sys.argv = sys.argv[1:]
-try:
-    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)
-finally:
-    sys.stderr.write('\nSLEPT %s\n' % json.dumps(slept))
-'''
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+server = socket.socket(socket.AF_UNIX)
+server.bind(sys.argv[1])
+server.listen(32)
+sys.stdout.write('ready\n')
+sys.stdout.flush()
+while True:
+    conn = server.accept()[0]
+    if os.fork():
+        conn.close()
+        continue
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    server.close()
+    request = json.loads(conn.makefile('r').readline())
+    os.environ.clear()
+    os.environ.update(request['env'])
+    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    sys.argv = [request['module'], request['args']]
+    try:
+        runpy.run_module(request['module'], run_name='__main__', alter_sys=True)
+    except SystemExit:
+        pass
+    except BaseException:
+        traceback.print_exc()
+    conn.sendall(json.dumps({'stdout': sys.stdout.getvalue(), 'stderr': sys.stderr.getvalue(), 'slept': slept}).encode())
+    conn.close()
+    os._exit(0)
+"""
 _sites = iter(range(1, 10000))
+
+
+class ModuleHost:
+    """The module host process (HOST above) on a Unix socket in a private directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix='s8host')
+        self.path = os.path.join(self.dir, 'sock')
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, '-c', HOST, self.path], stdout=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, PYTHONPATH=COLLECTIONS), cwd=REPO)
+        if self.proc.stdout.readline().strip() != 'ready':
+            raise RuntimeError('the module host did not start (exit %s)' % self.proc.wait(10))
+        return self
+
+    def run(self, module, args_path, env, timeout):
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(timeout)
+            conn.connect(self.path)
+            conn.sendall((json.dumps({'module': module, 'args': args_path, 'env': env}) + '\n').encode())
+            data = b''
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return json.loads(data.decode()) if data else {'stdout': '', 'stderr': 'the module run died', 'slept': []}
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_HOST = []
+
+
+@pytest.fixture(scope='module', autouse=True)
+def module_host():
+    host = ModuleHost().start()
+    _HOST.append(host)
+    yield host
+    _HOST.remove(host)
+    host.stop()
 
 
 class ModuleRun(dict):
@@ -68,17 +150,15 @@ def run_module_direct(module, args, env=None, timeout=120):
     full_env.update(env or {})
     name = 'ansible_collections.%s.plugins.modules.%s' % tuple(module.rsplit('.', 1))
     try:
-        proc = subprocess.run([sys.executable, '-c', RUNNER, name, path], capture_output=True, text=True,
-                              env=full_env, timeout=timeout, check=False, cwd=REPO)
+        ran = _HOST[0].run(name, path, full_env, timeout)
     finally:
         os.unlink(path)
     try:
-        result = ModuleRun(json.loads(proc.stdout[proc.stdout.index('{'):]))
+        result = ModuleRun(json.loads(ran['stdout'][ran['stdout'].index('{'):]))
     except ValueError:
-        result = ModuleRun(failed=True, msg='no JSON from %s: %s' % (module, proc.stderr[-2000:]))
-    marker = proc.stderr.rfind('SLEPT ')
-    result.slept = json.loads(proc.stderr[marker + 6:].splitlines()[0]) if marker >= 0 else []
-    assert SECRET not in proc.stdout + proc.stderr, 'the bypass header value reached the output of %s' % module
+        result = ModuleRun(failed=True, msg='no JSON from %s: %s' % (module, ran['stderr'][-2000:]))
+    result.slept = ran['slept']
+    assert SECRET not in ran['stdout'] + ran['stderr'], 'the bypass header value reached the output of %s' % module
     return result
 
 
@@ -217,8 +297,9 @@ def test_throttling_and_server_errors_on_every_elbv2_call_are_retried(moto, aws_
         if applied:
             assert op in [later for later, _f in calls[index + 1:]], '%s was not retried after %s' % (op, fault)
     assert len(slept) >= len(faulted), 'AWSRetry asked for no backoff'
-    sys.stderr.write('\n%s on the %s call%s: %d faulted calls retried, backoff asked %.1f s (not slept), %.1f s\n' % (
-        fault, how, 's' if how == 'first' else '', len(faulted), sum(slept), time.monotonic() - started))
+    sys.stderr.write('\n%s on %s: %d faulted calls retried, backoff asked %.1f s (not slept), %.1f s\n' % (
+        fault, 'the first call of each operation' if how == 'first' else 'a seeded third of all calls', len(faulted),
+        sum(slept), time.monotonic() - started))
 
 
 # --- the step x fault table --------------------------------------------------------------------------------------
@@ -374,3 +455,129 @@ def test_known_bug_cells_converge(moto, reference, step_label, column):
     fault = [f for f in FAULTS if f[0] == column][0]
     outcome = _OUTCOMES.get((step_label, column)) or _alb_cell(moto, reference, step, fault)
     assert not outcome['problems'], '; '.join(outcome['problems'])
+
+
+# --- the Kubernetes side: the Ingress driver's write and the controller pause ------------------------------------
+
+K8S_FAULTS = FAULTS[:2]
+LBC_ARGS = dict(site='shop', controller_managed=True, cluster_name='sandbox', context='sandbox', wait_timeout=20,
+                poll_interval=0.05)
+TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-flt-shopweb-0a1b2c3d4e/0123456789abcdef'
+HOSTS = ['shop.example.test', 'blog.example.test']
+
+
+def _k8s_comparable(obj):
+    """What a write must leave exactly as it was: spec, labels and annotations."""
+    meta = obj['metadata']
+    return {'spec': obj.get('spec'), 'labels': meta.get('labels') or {}, 'annotations': meta.get('annotations') or {}}
+
+
+def _ingress_args(stack, state):
+    sets = [{'hosts': [HOSTS[0]], 'body': '<p>Back soon (faults).</p>', 'source_ips': ['203.0.113.0/24'],
+             'http_headers': [{'name': 'X-Sorry-Bypass', 'values': [SECRET]}], 'target_groups': [TG]}]
+    return dict(state=state, stack=stack, sets=sets, context='sandbox')
+
+
+def _ingresses(api):
+    return dict(('%s/%s' % (i['metadata']['namespace'], i['metadata']['name']), _k8s_comparable(i))
+                for i in api.list('ingresses'))
+
+
+def _backend_duplicates(ingresses):
+    """(ingress, host, service) served by two paths: an edit applied twice."""
+    dupes = []
+    for key, ing in ingresses.items():
+        for rule in ing['spec'].get('rules') or []:
+            names = [p['backend']['service']['name'] + p.get('path', '') for p in rule.get('http', {}).get('paths', [])]
+            dupes += [(key, rule.get('host'), name) for name in set(names) if names.count(name) > 1]
+    return dupes
+
+
+# (step, module, the state the fault hits, the setup run's state or None, operation, the state that undoes it)
+K8S_STEPS = [
+    ('lbc_pause paused: the record and scale write', 'lbc', 'paused', None, 'patch deployments', 'resumed'),
+    ('lbc_pause resumed: the record release and scale up', 'lbc', 'resumed', 'paused', 'patch deployments', None),
+    ('ingress_sorry on: the Ingress write (in place)', 'ing1/main', 'present', None, 'patch ingresses', 'absent'),
+    ('ingress_sorry on: our Ingress created (IngressGroup)', 'grp', 'present', None, 'create ingresses', 'absent'),
+    ('ingress_sorry off: the Ingress write (in place)', 'ing1/main', 'absent', 'present', 'patch ingresses', None),
+]
+
+
+def _k8s_cell(tmp_path, step, fault):
+    label, target, state, setup, op, undo = step
+    _column, kind, _sdk = fault
+    api = K8sApi(pod_delay=0).start()
+    problems, first = [], {}
+    try:
+        with FaultProxy.for_k8s(api.url) as proxy:
+            if target == 'lbc':
+                api.seed_lbc(cluster_name='sandbox', replicas=2)
+                module, args = 'sorrypage.aws.lbc_pause', dict(LBC_ARGS)
+            else:
+                site = {'name': target.split('/')[0], 'controller_managed': True, 'stack': target, 'hosts': HOSTS,
+                        'https': False, 'dns_name': 'flt.elb.test',
+                        'target_groups': dict((svc, TG) for svc in ('shop-api', 'shop-web', 'blog-web'))}
+                seed_ingress(api, site)
+                module, args = 'sorrypage.aws.ingress_sorry', _ingress_args(target, state)
+            path = api.write_kubeconfig(str(tmp_path / ('kubeconfig-%d' % next(_sites))))
+            with open(path, encoding='utf-8') as handle:
+                config = json.load(handle)
+            config['clusters'][0]['cluster']['server'] = proxy.url
+            with open(path, 'w', encoding='utf-8') as handle:
+                json.dump(config, handle)
+            args['kubeconfig'] = path
+
+            def objects():
+                if target == 'lbc':
+                    return {'deployment': _k8s_comparable(api.get('deployments', LBC_NAME, 'kube-system'))}
+                return _ingresses(api)
+            original = objects()
+            if setup:
+                ok(run_module_direct(module, dict(args, state=setup)))
+            rule = proxy.inject(kind, op=op, nth=1)
+            first = run_module_direct(module, dict(args, state=state))
+            if not rule.hits:
+                problems.append('the fault was never applied')
+            proxy.clear()
+            rerun = run_module_direct(module, dict(args, state=state))
+            if rerun.get('failed'):
+                problems.append('rerun failed: %s' % rerun.get('msg'))
+            again = run_module_direct(module, dict(args, state=state))
+            if again.get('failed') or again.get('changed'):
+                problems.append('a second rerun still changed something: %s' % again.get('msg', ''))
+            if target != 'lbc' and _backend_duplicates(objects()):
+                problems.append('duplicated paths: %s' % _backend_duplicates(objects()))
+            if target == 'lbc' and state == 'paused' and api.get('deployments', LBC_NAME, 'kube-system')['spec']['replicas']:
+                problems.append('the controller is not at 0 after the rerun')
+            if undo:
+                done = run_module_direct(module, dict(args, state=undo))
+                if done.get('failed'):
+                    problems.append('%s failed: %s' % (undo, done.get('msg')))
+            if objects() != original:
+                problems.append('not restored exactly: %s' % label)
+    finally:
+        api.stop()
+    return {'first_failed': bool(first.get('failed')), 'problems': problems}
+
+
+def test_a_failure_on_each_kubernetes_write_converges_on_a_rerun(tmp_path):
+    """The Ingress driver's writes and the controller pause: a fault on the write, a rerun converges (a second one
+    changes nothing, no path twice), and the undo (off / resumed) restores the Ingresses and the Deployment."""
+    started = time.monotonic()
+    cells = [(step, fault) for step in K8S_STEPS for fault in K8S_FAULTS]
+    with ThreadPoolExecutor(max_workers=CELL_WORKERS) as pool:
+        outcomes = list(pool.map(lambda cell: _k8s_cell(tmp_path, *cell), cells))
+    took = time.monotonic() - started
+    found = dict(((step[0], fault[0]), outcome) for (step, fault), outcome in zip(cells, outcomes))
+    rows = [(step[0], ['%s (first run %s)' % ('yes' if not found[step[0], fault[0]]['problems'] else 'NO',
+                                              'failed' if found[step[0], fault[0]]['first_failed'] else 'ok')
+                       for fault in K8S_FAULTS]) for step in K8S_STEPS]
+    lines = ['', '## Ingress driver and controller pause (stand-in Kubernetes API)', '']
+    lines += _table(rows, [f[0] for f in K8S_FAULTS])
+    lines += ['', 'Table built in %.1f s (%d cells, %d at a time).' % (took, len(cells), CELL_WORKERS), '']
+    with open(OUTPUT, 'a', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines))
+    sys.stderr.write('\nfault table (Kubernetes): %d cells in %.1f s -> %s\n' % (len(cells), took, OUTPUT))
+    failures = ['%s x %s: %s' % (key[0], key[1], '; '.join(o['problems'])) for key, o in sorted(found.items())
+                if o['problems']]
+    assert not failures, '\n'.join(failures)
