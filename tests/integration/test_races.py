@@ -16,7 +16,7 @@ import pytest
 from tests.ansible_run import run_module
 from tests.sandbox.aws_hold_proxy import AwsHoldProxy
 from tests.sandbox.k8s_api import LBC_NAME, K8sApi
-from tests.sandbox.k8s_hold_proxy import Alternate, HoldProxy, Timeline
+from tests.sandbox.k8s_hold_proxy import Alternate, HoldProxy, Script, Timeline
 from tests.sandbox.seed import snapshot_listener
 
 pytestmark = pytest.mark.sandbox_only
@@ -329,3 +329,37 @@ def test_two_on_runs_in_lockstep_one_gives_up_cleanly_and_a_rerun_converges(moto
     assert rerun['changed'] is False, 'the rerun of the `on` that gave up found work left'
     assert dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items()) == before
     off_restores(moto, site, original)
+
+
+# Found by this interleaving (alb_sorry_site, not fixed here): see the reason.
+SCRIPTED = 'A' * 5 + 'B' * 5 + 'AA' + 'BBBB' + 'AB' * 9 + 'A' * 4
+
+
+class KnownRaceBug(AssertionError):
+    """The state the xfail below is about; any other failure of that test is a real failure."""
+
+
+@pytest.mark.xfail(strict=True, raises=KnownRaceBug, reason=(
+    'alb_sorry_site: two `on` runs for one site whose calls interleave as SCRIPTED (both meet PriorityInUse and re-read '
+    'the listener, once per phase) leave the bypass rule part 1 twice on listener 443, and both runs report success; '
+    '`off` then restores exactly'))
+def test_two_on_runs_interleaved_call_by_call_as_scripted(moto, site):
+    elbv2 = moto.client('elbv2')
+    original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
+    # Interleaving "scripted" (one ELBv2 call at a time each; who is answered next, call by call): A reads (5 calls), B
+    # reads (5), A shifts and tags (2), B's shift meets PriorityInUse, B reads again and creates (4), then A and B
+    # alternate (A's CreateRule meets PriorityInUse, both re-read, shift and create), then A's last 4 calls alone.
+    script = Script(SCRIPTED)
+
+    def scripted(me, _other, _other_done):
+        me.hold('.', until=script.turn_of(me.name), nth=None)
+        me.after_each('.', script.passer(me.name))
+    results, timeline = race_on(moto, site, hold_a=scripted, hold_b=scripted, alternate=script)
+    assert ''.join(who for who, _label, _status in timeline.answered) == SCRIPTED, 'not the scripted interleaving'
+    found = problems(elbv2, site)
+    failed = [name for name in ('a', 'b') if results[name].get('failed')]
+    ok(switch(moto.url, site_args(site, 'absent')))
+    restored = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items()) == original
+    assert restored, 'off did not restore exactly after the race'
+    if found:
+        raise KnownRaceBug('%s; runs that failed: %s' % ('; '.join(found), failed or 'none'))

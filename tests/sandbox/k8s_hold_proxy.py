@@ -105,6 +105,35 @@ class Alternate:
             self.cond.notify_all()
 
 
+class Script(Alternate):
+    """Runs take turns in the order given (a list of run names, one per call answered); past its end, all run freely."""
+
+    def __init__(self, order):
+        names = sorted(set(order))
+        super(Script, self).__init__(names[0], names[-1])
+        self.order = list(order)
+        self.step = 0
+        self.turn = self.order[0]
+
+    def turn_of(self, name):
+        script = self
+
+        class _Waiter:
+            @staticmethod
+            def wait(timeout):
+                with script.cond:
+                    return script.cond.wait_for(lambda: script.step >= len(script.order) or script.order[script.step] == name
+                                                or script.other[name] in script.ended, timeout)
+        return _Waiter()
+
+    def passer(self, name):
+        def give():
+            with self.cond:
+                self.step += 1
+                self.cond.notify_all()
+        return give
+
+
 class HoldProxy:
     """One run's door to ``upstream``: ``hold()`` some of its requests, ``answered()`` events for others to wait on."""
 
