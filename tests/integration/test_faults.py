@@ -581,3 +581,60 @@ def test_a_failure_on_each_kubernetes_write_converges_on_a_rerun(tmp_path):
     failures = ['%s x %s: %s' % (key[0], key[1], '; '.join(o['problems'])) for key, o in sorted(found.items())
                 if o['problems']]
     assert not failures, '\n'.join(failures)
+
+
+# --- the rules quota read and the Scheduler's throttling ---------------------------------------------------------
+
+def test_the_rules_quota_read_is_retried(moto, aws_faults):
+    """Near the 100-rule quota alb_sorry_site reads DescribeAccountLimits; throttled once, it is read again and the
+    run ends as the fault-free one (here the same refusal, naming the quota)."""
+    results = []
+    for fault in (None, 'throttle'):
+        site = new_site(moto)
+        elbv2 = moto.client('elbv2')
+        for priority in range(10, 100):
+            elbv2.create_rule(ListenerArn=site['listeners'][80], Priority=priority,
+                              Conditions=[{'Field': 'path-pattern', 'Values': ['/filler-%d' % priority]}],
+                              Actions=[{'Type': 'fixed-response', 'FixedResponseConfig': {'StatusCode': '404'}}])
+        aws_faults.clear()
+        if fault:
+            aws_faults.inject(fault, op='DescribeAccountLimits', nth=1)
+        result = run_site(aws_faults, site)
+        results.append((result.get('failed'), str(result.get('msg')).replace(site['load_balancer_name'], '<lb>'),
+                        result.get('changed')))
+        assert aws_faults.ops().count('DescribeAccountLimits') == (2 if fault else 1)
+    assert results[0] == results[1]
+    assert 'nothing was changed' in str(results[1][1]) and '100' in str(results[1][1]), results[1]
+
+
+AUTO_OFF = 'sorrypage.aws.alb_sorry_auto_off'
+SCHEDULER_OPS = ('GetScheduleGroup', 'CreateScheduleGroup', 'GetSchedule', 'CreateSchedule', 'DeleteSchedule',
+                 'DeleteScheduleGroup')
+
+
+@pytest.mark.parametrize('code,sdk_attempts', [
+    ('TooManyRequestsException', '1'),
+    ('ThrottlingException', '3'),
+    pytest.param('ThrottlingException', '1', marks=pytest.mark.xfail(strict=True, reason=(
+        "EventBridge Scheduler throttles with ThrottlingException, which amazon.aws's AWSRetry.found does not list "
+        "(Throttling, TooManyRequestsException, ...): alb_sorry_auto_off's jittered_backoff never retries it, only "
+        "botocore's own attempts do (AWS_MAX_ATTEMPTS / the SDK default); the module would need "
+        "catch_extra_error_codes=['ThrottlingException']"))),
+])
+def test_scheduler_throttling_is_retried(moto, aws_faults, code, sdk_attempts):
+    """alb_sorry_auto_off present then absent with the first call of every Scheduler operation throttled."""
+    group = 'sorrypage-faults-%d' % next(_sites)
+    arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/flt/0123456789abcdef/0123456789abcdef/%s'
+    end = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() + 3600))
+    for op in SCHEDULER_OPS:
+        aws_faults.inject('throttle', op=op, nth=1, code=code)
+    env = {'AWS_MAX_ATTEMPTS': sdk_attempts}
+    base = dict(group=group, region='us-east-1', endpoint_url=aws_faults.url)
+    on = run_module_direct(AUTO_OFF, dict(base, at=end, role_arn='arn:aws:iam::123456789012:role/sorrypage-auto-off',
+                                          rules=[dict(key='443-shop-0', arn=arn % 'aa')]), env=env)
+    assert not on.get('failed'), on.get('msg')
+    off = run_module_direct(AUTO_OFF, dict(base, state='absent'), env=env)
+    assert not off.get('failed'), off.get('msg')
+    faulted = [c.op for c in aws_faults.faulted()]
+    assert 'CreateSchedule' in faulted and 'DeleteScheduleGroup' in faulted, aws_faults.ops(fault=True)
+    assert group not in [g['Name'] for g in moto.client('scheduler').list_schedule_groups()['ScheduleGroups']]
