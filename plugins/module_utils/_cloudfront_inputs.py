@@ -16,6 +16,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _variants
 from ansible_collections.sorrypage.aws.plugins.module_utils import _viewer_address
 from ansible_collections.sorrypage.aws.plugins.module_utils._site_inputs import _flag
 
+
 def needs(pages, api=None, bypass_viewer_header=False):
     """What the distribution must forward for the site's rules: ``{accept_language, accept, viewer_address}``."""
     languages = any(isinstance(entry, dict) and entry.get('languages') for entry in pages or [])

@@ -99,8 +99,9 @@ def set_params(rule_set, state, http_headers, allow_any_source, origin_header=No
     required = []
     if rule_set.get('use_origin_header') and origin_header:
         required = [dict(name=origin_header.get('name'), values=[origin_header.get('value')])]
-    return dict(required_headers=required,
-        listener_arn='site', state=state, kind=rule_set.get('kind') or 'sorry', name=rule_set.get('name'),
+    return dict(
+        required_headers=required, listener_arn='site', state=state, kind=rule_set.get('kind') or 'sorry',
+        name=rule_set.get('name'),
         content=rule_set.get('content'), content_type=rule_set.get('content_type') or 'text/html',
         status_code=rule_set.get('status_code'), host_headers=rule_set.get('host_headers') or [],
         path_patterns=rule_set.get('path_patterns') or [], source_ips=rule_set.get('source_ips') or [],

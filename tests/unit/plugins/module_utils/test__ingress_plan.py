@@ -1309,7 +1309,7 @@ def test_viewer_values_split_two_per_rule_beside_host_path_and_the_origin_header
     origin = {'name': 'X-Origin-Verify', 'value': SECRET}
     viewer = ['10.%d.*' % i for i in range(5)]
     rules, annotations = plan.desired([{'hosts': ['shop.example.com'], 'body': BODY, 'viewer_values': viewer,
-                                     'origin_header': origin, 'target_groups': [TG]}])
+                                        'origin_header': origin, 'target_groups': [TG]}])
     names = [p['backend']['service']['name'] for p in rules[0]['http']['paths']]
     assert names == ['sorrypage-h0-bypass0', 'sorrypage-h0-bypass1', 'sorrypage-h0-bypass2', 'sorrypage-h0-sorry']
     chunks = [json.loads(annotations[A + 'conditions.' + name]) for name in names[:3]]
@@ -1325,5 +1325,5 @@ def test_viewer_values_without_the_origin_header_are_refused_naming_why():
     assert "sets[0]: viewer_values need origin_header (the distribution's secret origin header)" in str(err.value)
     with pytest.raises(ValueError) as err:
         plan.desired([{'hosts': ['shop.example.com'], 'body': BODY, 'viewer_values': ['10.*'], 'target_groups': [TG],
-                    'origin_header': {'name': 'X' * 41, 'value': SECRET}}])
+                       'origin_header': {'name': 'X' * 41, 'value': SECRET}}])
     assert 'sets[0].origin_header:' in str(err.value) and SECRET not in str(err.value)
