@@ -346,21 +346,22 @@ FAULTS = [
 _SHIFT_MOVED = ('the priority shift is recorded (sorrypage:shift tags) only after SetRulePriorities answered: when its answer '
                 'is lost the foreign rules are moved with no record, the rerun takes them where they are and off never moves '
                 'them back (_elbv2.apply_plan: set_priorities before _mark_shifted)')
-_SHIFT_TAGGED = ('the shift tags were written but their answer lost: _mark_shifted puts the rules back and fails, leaving '
-                 'sorrypage:shift tags on rules at their original priorities; the rerun reads them as shifted')
-_RESTORE_LOST = ('off restores the priorities before it removes the sorrypage:shift tags: when the restore answer is lost '
-                 'the rules are back but still tagged as shifted, and the rerun does not restore them exactly')
-_UNTAG_FAILED = ('off removes the sorrypage:shift tags after the rules are restored and deleted; when that RemoveTags fails '
-                 'the run fails, no owned rule is left, and the rerun of off finds nothing to do: the foreign rules keep '
-                 'stale sorrypage:shift tags')
+_SHIFT_TAGGED = ('the shift tags were written but their answer lost: _mark_shifted puts the rules back (1..3) and fails, '
+                 'leaving sorrypage:shift=+11 on them; the rerun shifts them again and records +22, and off then leaves '
+                 "the controller's rules at 12..14 tagged +22")
+_STALE_SHIFT = ('off restores the priorities (SetRulePriorities) and then removes the sorrypage:shift tags (RemoveTags); '
+                "when the restore's answer is lost (even when the SDK re-sends it and the run says ok) or the RemoveTags "
+                "fails, the controller's rules are back at 1..3 but keep sorrypage:shift=+11, and the rerun of off finds "
+                'no owned rule and does nothing: the stale tags stay, and a later on adds to them (see the AddTags cell)')
+
 # (step, column) -> why the cell does not converge today; each is a strict xfail below.
 KNOWN = {
     ('on: inside the priority shift (SetRulePriorities)', 'answer lost (write done)'): _SHIFT_MOVED,
     ('on: inside the priority shift (SetRulePriorities)', 'answer lost, SDK retries'): _SHIFT_MOVED,
     ('on: the shift record (AddTags)', 'answer lost (write done)'): _SHIFT_TAGGED,
-    ('off: inside the restore (SetRulePriorities)', 'answer lost (write done)'): _RESTORE_LOST,
-    ('off: inside the restore (SetRulePriorities)', 'answer lost, SDK retries'): _RESTORE_LOST,
-    ('off: the shift record removed (RemoveTags)', 'dropped before the server'): _UNTAG_FAILED,
+    ('off: inside the restore (SetRulePriorities)', 'answer lost (write done)'): _STALE_SHIFT,
+    ('off: inside the restore (SetRulePriorities)', 'answer lost, SDK retries'): _STALE_SHIFT,
+    ('off: the shift record removed (RemoveTags)', 'dropped before the server'): _STALE_SHIFT,
 }
 CELL_WORKERS = 3
 _OUTCOMES = {}  # (step, column) -> outcome, from the table: the strict xfails below do not run their cells twice
