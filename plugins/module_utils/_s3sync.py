@@ -96,6 +96,10 @@ def head(s3, bucket, key):
         return s3.head_object(Bucket=bucket, Key=key, aws_retry=True)
     except is_boto3_error_code(_MISSING_CODES):
         return None
+    except is_boto3_error_code(('AccessDenied', '403', 'Forbidden')) as exc:  # pylint: disable=duplicate-except
+        # HEAD has no body: S3 says only 403, never which permission
+        raise SyncError('access denied reading s3://%s/%s (HeadObject answered 403: it needs s3:GetObject on the '
+                        'object); nothing more was uploaded' % (bucket, key), exc)
 
 
 def plan(s3, bucket, objects):

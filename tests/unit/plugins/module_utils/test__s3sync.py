@@ -272,3 +272,14 @@ def test_invalidation_of_a_missing_distribution(aws):
         S.create_invalidation(client, 'E0NOSUCHDIST', ['/sorry/preview/en.html'])
     assert str(err.value) == ('CloudFront distribution E0NOSUCHDIST does not exist (NoSuchDistribution); '
                               'the objects were uploaded but /sorry/preview/en.html were not invalidated')
+
+
+def test_a_head_object_refused_names_the_permission_it_needs():
+    client = boto3.client('s3', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y')
+    with Stubber(client) as stub:
+        stub.add_response('list_objects_v2', {'KeyCount': 0}, {'Bucket': BUCKET, 'Prefix': 'sorry/', 'MaxKeys': 1})
+        stub.add_client_error('head_object', service_error_code='403', service_message='Forbidden', http_status_code=403)
+        with pytest.raises(S.SyncError) as err:
+            S.sync(wrap(client), BUCKET, 'sorry/', objects())
+    assert str(err.value).startswith('access denied reading s3://%s/sorry/' % BUCKET)
+    assert 'it needs s3:GetObject on the object' in str(err.value)
