@@ -641,3 +641,22 @@ def test_scheduler_throttling_is_retried(moto, aws_faults, code, sdk_attempts):
     faulted = [c.op for c in aws_faults.faulted()]
     assert 'CreateSchedule' in faulted and 'DeleteScheduleGroup' in faulted, aws_faults.ops(fault=True)
     assert group not in [g['Name'] for g in moto.client('scheduler').list_schedule_groups()['ScheduleGroups']]
+
+
+@pytest.mark.parametrize('fault', ['throttle', '503'])
+def test_cloudfront_invalidation_calls_are_retried(moto, aws_faults, assets, fault):
+    """alb_sorry_cloudfront_invalidate (after on and off): CreateInvalidation and GetInvalidation answered with the
+    fault once each are made again, and one invalidation is created, not two."""
+    cloudfront = moto.client('cloudfront')
+    before = cloudfront.list_invalidations(DistributionId=assets['distribution_id'])['InvalidationList'].get('Items', [])
+    for op in ('CreateInvalidation', 'GetInvalidation'):
+        aws_faults.inject(fault, op=op, nth=1)
+    result = run_module_direct('sorrypage.aws.alb_sorry_cloudfront_invalidate', dict(
+        distribution_ids=[assets['distribution_id']], paths=['/*'], wait=True, timeout=60, region='us-east-1',
+        endpoint_url=aws_faults.url))
+    assert not result.get('failed'), result.get('msg')
+    ops = aws_faults.ops(fault=True)
+    assert sorted(op for op, applied in ops if applied) == ['CreateInvalidation', 'GetInvalidation']
+    assert [op for op, _f in ops].count('CreateInvalidation') == 2 and result.slept
+    after = cloudfront.list_invalidations(DistributionId=assets['distribution_id'])['InvalidationList'].get('Items', [])
+    assert len(after) == len(before) + 1
