@@ -29,7 +29,8 @@ description:
     and removes the record in the same write, then waits until it is available. Without a record nothing is ever
     scaled, and a recorded count of 0 is never scaled up. The last holder does what the record says whatever the
     Deployment has now - a controller scaled by hand while paused goes back to the recorded count (0 stays 0), with a
-    warning naming both numbers.
+    warning naming both numbers. When another site's O(state=paused) pauses it again while this step waits for it to be
+    available, the wait ends there, with a warning naming the new holders.
   - O(state=status) only reads - the record, the holders, the replicas now, and drift (the pause held but the controller
     running again, with the recorded count and the replicas now, the controller at zero with no record, a pending pause,
     a stale hold). It never fails on a cluster
