@@ -216,7 +216,11 @@ def _group_exists(module, client, group):
     return True
 
 
-@AWSRetry.jittered_backoff()
+# EventBridge Scheduler throttles with ThrottlingException, which AWSRetry does not know by itself.
+SCHEDULER_RETRY = AWSRetry.jittered_backoff(catch_extra_error_codes=['ThrottlingException'])
+
+
+@SCHEDULER_RETRY
 def _list_names(client, group):
     names = []
     for page in client.get_paginator('list_schedules').paginate(GroupName=group, PaginationConfig={'PageSize': 100}):
@@ -363,7 +367,7 @@ def main():
         _auto_off.validate_group(module.params['group'])
     except _auto_off.AutoOffError as e:
         module.fail_json(msg='%s; nothing was changed' % e)
-    client = module.client('scheduler', retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client('scheduler', retry_decorator=SCHEDULER_RETRY)
     dict(present=present, absent=absent, status=status)[module.params['state']](module, client)
 
 

@@ -618,11 +618,8 @@ SCHEDULER_OPS = ('GetScheduleGroup', 'CreateScheduleGroup', 'GetSchedule', 'Crea
 @pytest.mark.parametrize('code,sdk_attempts', [
     ('TooManyRequestsException', '1'),
     ('ThrottlingException', '3'),
-    pytest.param('ThrottlingException', '1', marks=pytest.mark.xfail(strict=True, reason=(
-        "EventBridge Scheduler throttles with ThrottlingException, which amazon.aws's AWSRetry.found does not list "
-        "(Throttling, TooManyRequestsException, ...): alb_sorry_auto_off's jittered_backoff never retries it, only "
-        "botocore's own attempts do (AWS_MAX_ATTEMPTS / the SDK default); the module would need "
-        "catch_extra_error_codes=['ThrottlingException']"))),
+    # Scheduler throttles with ThrottlingException, which AWSRetry does not list by itself: the module adds it
+    ('ThrottlingException', '1'),
 ])
 def test_scheduler_throttling_is_retried(moto, aws_faults, code, sdk_attempts):
     """alb_sorry_auto_off present then absent with the first call of every Scheduler operation throttled."""
