@@ -80,8 +80,11 @@ def non_resource_allowed(path):
 
 # ---------------------------------------------------------------- docs/rbac.yaml and its evaluator
 def load_rbac(path=RBAC_YAML):
+    """The objects of docs/rbac.yaml: one document, a v1 List (yamllint wants one document per file)."""
     with open(path, encoding='utf-8') as handle:
-        return [doc for doc in yaml.safe_load_all(handle) if doc]
+        doc = yaml.safe_load(handle)
+    assert (doc.get('apiVersion'), doc.get('kind')) == ('v1', 'List'), 'docs/rbac.yaml must be one v1 List'
+    return [item for item in doc.get('items') or [] if item]
 
 
 def grants(docs, subject=None):
