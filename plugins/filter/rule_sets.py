@@ -23,7 +23,7 @@ sorry_ingress_sets(info, pages, rendered_pages, bypass_cidrs, bypass_headers, al
 sorry_ingress_wait(sets, bypass_cidrs, bypass_headers, info) -> {hosts, bypass_source_ip, bypass_header} of
                                                    alb_sorry_wait (the header's value: no_log options only)
 sorry_ingress_record_hosts(ingress, info)          -> the hosts of our rules in ingress_sorry's records, for off's wait
-sorry_ingress_budget(info, sets, quota)             -> {needed, quota, over_default, message}: the rules the
+sorry_ingress_budget(info, sets, quota, reread)             -> {needed, quota, over_default, message}: the rules the
                                                    Ingress driver's maintenance needs on the load balancer
 sorry_ingress_problem(info, pages, bypass_cidrs, bypass_headers, allow_any_source)
                                                    -> why the Ingress driver cannot take these inputs, '' when it can

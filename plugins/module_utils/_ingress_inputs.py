@@ -329,7 +329,7 @@ def _path_kind(action_name):
     return 'language and API' if _VARIANT_RE.match(last) else 'sorry'
 
 
-def ingress_budget(info, sets, quota=None):
+def ingress_budget(info, sets, quota=None, reread=None):
     """The rules the load balancer holds once the controller has made ours, against the rules quota:
     ``{needed, quota, over_default, message}``; ``message`` is '' when they fit.
 
@@ -339,8 +339,13 @@ def ingress_budget(info, sets, quota=None):
     them over-counts a rerun, so the caller reads again with them before
     refusing); ``sets``: ingress_sorry's sets (their paths, as ``desired`` makes
     them, go on every listener that does not only redirect); ``quota``: the
-    account's quota when read, else the default (100).
+    account's quota when read, else the default (100); ``reread``: the
+    second read (alb_sorry_info with ``markers`` and ``rules_quota``), which
+    wins over ``info`` and ``quota`` when it ran (a skipped task has no
+    listeners).
     """
+    if isinstance(reread, dict) and isinstance(reread.get('listeners'), list):
+        info, quota = reread, reread.get('rules_quota')
     from ansible_collections.sorrypage.aws.plugins.module_utils import _ingress_plan   # pylint: disable=import-outside-toplevel
     listeners = [listener for listener in (info or {}).get('listeners') or [] if isinstance(listener, dict)]
     rules, _annotations = _ingress_plan.desired(sets)

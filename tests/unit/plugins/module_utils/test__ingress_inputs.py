@@ -295,3 +295,13 @@ def test_a_rerun_counts_our_rules_once_when_the_read_knows_them_and_the_preview_
     assert sorted(r['kind'] for r in listener['owned_rules']) == ['bypass', 'preview', 'sorry']
     again = ingress_budget({'listeners': [listener]}, sets)['needed']
     assert again == first + 1      # the preview: the rerun's own rules are not counted twice
+
+
+def test_the_second_read_wins_when_it_ran_and_a_skipped_one_is_ignored():
+    info = info_of((seed_rules(), NOT_FOUND))
+    sets = ingress_sets(info, [{'name': 'shop', 'page': 'en', 'hosts': ['shop.example.com']}], RENDERED, ['10.0.0.0/8'], [])
+    first = ingress_budget(info, sets)
+    assert ingress_budget(info, sets, reread={'skipped': True}) == first
+    reread = dict(info_of((seed_rules() * 2, NOT_FOUND)), rules_quota=3)
+    second = ingress_budget(info, sets, reread=reread)
+    assert second['needed'] == first['needed'] + 2 and second['quota'] == 3 and second['message']
