@@ -21,7 +21,7 @@ import pytest
 from tests.ansible_run import REPO
 from tests.sandbox.dataplane import OFFICE_IP, PUBLIC_IP, request
 from tests.sandbox.sandbox import Sandbox
-from tests.sandbox.seed import snapshot_listener
+from tests.sandbox.demo import controller_replicas, listeners_snapshot as listeners
 
 TAG = re.compile(r'^<!--\s*sandbox\b(?P<attrs>[^>]*?)-->\s*$')
 EXPECT = re.compile(r'expect="([^"]+)"')
@@ -156,19 +156,6 @@ def assert_page_is(sandbox, on, where):
         else:
             assert public.status == 200, '%s: public %s got %d after off' % (where, host, public.status)
         assert office.status == 200, '%s: office %s got %d' % (where, host, office.status)
-
-
-def listeners(sandbox):
-    """Every rule but its ARN (the running controller may re-create its own rules)."""
-    elbv2 = sandbox.moto.client('elbv2')
-    return {port: sorted(rule[:1] + rule[2:] for rule in snapshot_listener(elbv2, arn))
-            for port, arn in sandbox.sites[0]['listeners'].items()}
-
-
-def controller_replicas(sandbox):
-    deployment = sandbox.kube.list('deployments', 'kube-system',
-                                   label_selector='app.kubernetes.io/name=aws-load-balancer-controller')[0]
-    return deployment['spec']['replicas']
 
 
 def block_env(sandbox):
