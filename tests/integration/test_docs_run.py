@@ -12,6 +12,7 @@ Untagged blocks (console steps, the aws CLI, kubectl) are never run.
 """
 import glob
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -164,7 +165,13 @@ def block_env(sandbox):
     env.update(SANDBOX_ENV)
     env.update({'ANSIBLE_CONFIG': os.path.join(REPO, 'ansible.cfg'), 'ANSIBLE_NOCOLOR': '1', 'ANSIBLE_FORCE_COLOR': '0',
                 'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')})
-    env.setdefault('USER', 'docs-test')
+    # A real account name only: Ansible expands ~$USER for its temporary files, and an unknown name stays
+    # a literal '~name' folder in the working directory (inside the repository).
+    if not env.get('USER'):
+        try:
+            env['USER'] = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            env.pop('USER', None)
     for name in ('ANSIBLE_STDOUT_CALLBACK', 'ANSIBLE_ASK_VAULT_PASS', 'ANSIBLE_VAULT_PASSWORD_FILE'):
         env.pop(name, None)
     return env

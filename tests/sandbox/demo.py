@@ -7,6 +7,7 @@ what a public (127.0.0.3) and an office (127.0.0.2) visitor get. Exits
 non-zero when anything a user should see is wrong.
 """
 import os
+import pwd
 import subprocess
 import sys
 import threading
@@ -33,7 +34,13 @@ def run_playbook(sandbox, name):
     env.update(sandbox.env())
     env['ANSIBLE_CONFIG'] = os.path.join(REPO, 'ansible.cfg')
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
-    env.setdefault('USER', 'demo')
+    # A real account name only: Ansible expands ~$USER for its temporary files, and an unknown name stays
+    # a literal '~name' folder in the working directory (inside the repository).
+    if not env.get('USER'):
+        try:
+            env['USER'] = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            env.pop('USER', None)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
            '-i', 'inventories/local/hosts.yml', 'playbooks/%s.yml' % name]
     proc = subprocess.run(cmd, cwd=REPO, env=env, check=False)
