@@ -205,15 +205,18 @@ def delete_rule(client, arn):
 def apply_plan(client, listener_arn, plan, warn):
     """Executes a plan from _plan.py in a safe order; returns {part: new rule ARN}.
 
-    Order: deletes (free priorities), moves, the shift marks, modifications,
-    creations (ownership tags travel with CreateRule), and last the
-    informational tags, whose failure only warns: a tag problem must never
-    keep the Sorry page off. AWS errors other than that propagate.
+    Order: deletes (free priorities), the shift records (where each foreign
+    rule about to move comes from: written first, so a move whose answer is
+    lost is never a move without a record), moves, the records of rules put
+    back, modifications, creations (ownership tags travel with CreateRule),
+    and last the informational tags, whose failure only warns: a tag problem
+    must never keep the Sorry page off. AWS errors other than that propagate.
     """
     for arn in plan['deletes']:
         delete_rule(client, arn)
+    for value, arns in sorted(plan['shift_tags'].items()):
+        add_tags(client, arns, {SHIFT: value})
     set_priorities(client, plan['move_batches'])
-    _mark_shifted(client, plan, warn)
     if plan['unshift']:
         remove_tags(client, plan['unshift'], [SHIFT])
     for change in plan['modifies']:
@@ -235,50 +238,6 @@ def apply_plan(client, listener_arn, plan, warn):
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             warn('the rules are in place, but their informational tags could not be set: %s' % e)
     return created
-
-
-def _mark_shifted(client, plan, warn):
-    """Records each moved foreign rule's shift; if that fails, puts them back so
-    no rule is left moved without a record of where it came from."""
-    done = []
-    try:
-        for value, arns in sorted(plan['shift_tags'].items()):
-            add_tags(client, arns, {SHIFT: value})
-            done.extend(arns)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-        marked = set(done)
-        back = [(m['arn'], m['from']) for m in plan['moved_rules'] if m['arn'] not in marked
-                and any(m['arn'] in arns for arns in plan['shift_tags'].values())]
-        failed = _put_back(client, back)
-        if failed:
-            warn('could not put back the rules moved without a %s tag (%s): %s' % (
-                SHIFT, ', '.join('%s to %d' % item for item, _e in failed), failed[0][1]))
-        raise
-
-
-def _put_back(client, back):
-    """Moves rules back to their priorities: [((arn, priority), error)] that failed.
-
-    One call for all; when a rule of them is gone (RuleNotFound: the
-    controller deleted it, so it needs no putting back), one call per rule."""
-    if not back:
-        return []
-    try:
-        set_priorities(client, [back])
-        return []
-    except is_boto3_error_code('RuleNotFound'):
-        pass
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        return [(item, e) for item in back]
-    failed = []
-    for item in back:
-        try:
-            set_priorities(client, [[item]])
-        except is_boto3_error_code('RuleNotFound'):
-            continue
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            failed.append((item, e))
-    return failed
 
 
 def reconcile(client, listener_arn, planner, check_mode, warn):

@@ -290,8 +290,9 @@ def listener_summary(listener, rules, default_actions, markers=None):
         default_action=default,
         rule_count=len(rules),
         owned_rules=sorted(reported, key=lambda r: r['priority']),
-        moved_rules=[dict(arn=r['arn'], priority=r['priority'], original_priority=r['priority'] - _tags.parse_shift(r['tags']))
-                     for r in foreign if _tags.parse_shift(r['tags'])],
+        moved_rules=[dict(arn=r['arn'], priority=r['priority'],
+                          original_priority=r['priority'] - _tags.parse_shift(r['tags'], r['priority']))
+                     for r in foreign if _tags.parse_shift(r['tags'], r['priority'])],
         routes=routes(foreign, default_actions),
     )
 

@@ -68,12 +68,12 @@ def _others(owned, foreign):
                            pinned=rule['tags'].get(_tags.PINNED) == 'true', shift=0))
     for rule in foreign:
         others.append(dict(arn=rule['arn'], priority=rule['priority'], set=None, order=None, pinned=False,
-                           shift=_tags.parse_shift(rule['tags'])))
+                           shift=_tags.parse_shift(rule['tags'], rule['priority'])))
     return others
 
 
 def _empty(spec):
-    return dict(changed=False, deletes=[], move_batches=[], moved_rules=[], shift_tags={}, unshift=[], modifies=[],
+    return dict(changed=False, deletes=[], move_batches=[], moved_rules=[], room=[], shift_tags={}, unshift=[], modifies=[],
                 tag_updates=[], untag_pinned=[], creates=[], info_tags={}, info_parts=[], warnings=[], drift=[],
                 before=[], after=[], target_group_source=None, kind=spec['kind'], name=spec['name'])
 
@@ -120,10 +120,17 @@ def plan_present(spec, listener, priority=None, make_room=False, info_tags=None)
     occupied = _occupied_after(listener['rules'], set(plan['deletes']))
     plan['move_batches'] = _priorities.schedule(placed['moves'], occupied)
     plan['moved_rules'] = _moved(placed['moves'])
-    for arn, total in placed['shifted'].items():
-        plan['shift_tags'].setdefault(_tags.shift_value(total), []).append(arn)
+    # The record of where each moved foreign rule came from, written before it moves (_elbv2.apply_plan); a rule
+    # that already says so (moved before, or tagged by a run whose move did not happen) is not tagged again.
+    current = dict((rule['arn'], rule) for rule in foreign)
+    plan['room'] = sorted(placed['shifted'])
+    for arn in plan['room']:
+        rule = current[arn]
+        value = _tags.origin_value(rule['priority'] - _tags.parse_shift(rule['tags'], rule['priority']))
+        if rule['tags'].get(_tags.SHIFT) != value:
+            plan['shift_tags'].setdefault(value, []).append(arn)
     if placed['shifted']:
-        first_arn = sorted(placed['shifted'])[0]
+        first_arn = plan['room'][0]
         plan['warnings'].append(ROOM_PREFIX + '%d rules this collection does not own move up by %d (e.g. %s); they '
                                 'go back when the last owned rule on the listener is removed'
                                 % (len(placed['shifted']), placed['shift'], first_arn))
@@ -180,7 +187,8 @@ def plan_absent(spec, listener):
     plan['drift'] = [m for m in (drift_of(r) for r in mine) if m]
     plan['deletes'] = [r['arn'] for r in mine]
     if len(mine) == len(owned):
-        left = [dict(arn=r['arn'], priority=r['priority'], shift=_tags.parse_shift(r['tags'])) for r in foreign]
+        left = [dict(arn=r['arn'], priority=r['priority'], shift=_tags.parse_shift(r['tags'], r['priority']))
+                for r in foreign]
         moves, conflicts = _priorities.plan_restore(left)
         if conflicts:
             plan['warnings'].append('the rules moved to make room were left where they are, because their original '
@@ -188,7 +196,9 @@ def plan_absent(spec, listener):
         occupied = _occupied_after(listener['rules'], set(plan['deletes']))
         plan['move_batches'] = _priorities.schedule(moves, occupied)
         plan['moved_rules'] = _moved(moves)
-        plan['unshift'] = [arn for arn, _old, _new in moves]
+        # Every record goes once the rules are back, also a stale one on a rule already back (an off whose
+        # restore answered but whose RemoveTags did not); while any rule cannot go back, every record stays.
+        plan['unshift'] = [] if conflicts else sorted(r['arn'] for r in foreign if _tags.SHIFT in r['tags'])
     plan['changed'] = bool(plan['deletes'] or plan['move_batches'] or plan['unshift'])
     return plan
 

@@ -12,7 +12,8 @@ When the block does not fit in front of ``F0`` (the Load Balancer Controller
 numbers its rules from 1), ``make_room`` shifts the foreign rules up by one
 ``k`` for all of them, chosen so that no new priority is in use at the time of
 the call (SetRulePriorities checks each new priority against the listener as
-it is). Each moved rule records ``+k``; putting them back is ``priority - k``.
+it is). Each moved rule records its original priority (``from=N``, written
+before the move, _elbv2.apply_plan); putting them back is a move to N.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -362,8 +362,8 @@ def fold_warnings(planned, check_mode):
     for listener in planned:
         for step in listener['steps']:
             plan = step['plan']
-            for arns in plan['shift_tags'].values():
-                room_rules.update(arns)
+            if plan['room']:
+                room_rules.update(plan['room'])
                 room_listeners.add(listener['arn'])
             other.extend(w for w in plan['warnings'] if not w.startswith('making room:'))
     room = None

@@ -8,8 +8,10 @@ place in a split set is ``sorrypage:part``. ``sorrypage:hash`` is the hash of
 the conditions and actions as this collection wrote them, so a rule changed in
 place by someone else (the Load Balancer Controller does that to a rule at a
 priority it wants) is noticed. A foreign rule moved out of the way carries
-``sorrypage:shift`` = ``+k``: its original priority is its priority minus k,
-which lets one AddTags call mark every moved rule.
+``sorrypage:shift`` = ``from=N``, its original priority, written before the
+move: whether the move's answer arrived or not, the record says where the rule
+goes back to (a rule at N with the tag was never moved, or is back). Rules
+moved by earlier versions carry ``+k`` (original = priority - k), still read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,6 +40,7 @@ OWNERSHIP_KEYS = (RULE, KIND, PART, HASH)
 RESERVED_KEYS = OWNERSHIP_KEYS + (SHIFT, PINNED)
 
 _SHIFT_RE = re.compile(r'^\+([1-9][0-9]*)$')
+_ORIGIN_RE = re.compile(r'^from=([1-9][0-9]*)$')
 
 
 def is_tag_char(char):
@@ -128,13 +131,19 @@ def owner_of(tags):
     return tags.get(KIND, ''), tags[RULE], part
 
 
-def shift_value(k):
-    return '+%d' % k
+def origin_value(priority):
+    """The shift record of a foreign rule whose original priority is ``priority``."""
+    return 'from=%d' % priority
 
 
-def parse_shift(tags):
-    """The shift recorded on a moved foreign rule (0 when none or unreadable)."""
-    match = _SHIFT_RE.match((tags or {}).get(SHIFT, ''))
+def parse_shift(tags, priority):
+    """How far a foreign rule now at ``priority`` is from the priority its
+    shift record names (0 when it has none, an unreadable one, or is there)."""
+    value = (tags or {}).get(SHIFT, '')
+    match = _ORIGIN_RE.match(value)
+    if match:
+        return priority - int(match.group(1))
+    match = _SHIFT_RE.match(value)
     return int(match.group(1)) if match else 0
 
 

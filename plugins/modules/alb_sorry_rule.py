@@ -167,8 +167,9 @@ options:
   make_room:
     description:
       - When no priority is free in front of the first rule this collection does not own (the AWS Load Balancer
-        Controller numbers its rules from 1), move those rules up with one SetRulePriorities call and mark them
-        with one AddTags call (V(sorrypage:shift=+k)). Without it the module fails and says so.
+        Controller numbers its rules from 1), mark each with the priority it comes from (V(sorrypage:shift=from=N),
+        one AddTags per rule, written before the move) and move them up with one SetRulePriorities call.
+        Without it the module fails and says so.
     type: bool
     default: false
   allow_any_source:

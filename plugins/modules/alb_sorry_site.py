@@ -183,7 +183,8 @@ options:
   make_room:
     description:
       - When no priority is free in front of the first rule this collection does not own, move those rules up
-        (one SetRulePriorities per listener) and mark them with their shift.
+        (one SetRulePriorities per listener), each first tagged with the priority it comes from
+        (V(sorrypage:shift=from=N)), so a move whose answer is lost still has its record.
       - V(auto) makes room only on a load balancer the AWS Load Balancer Controller manages (its tags, read with
         the rules), where the controller takes the front priorities; otherwise a boolean.
     type: str

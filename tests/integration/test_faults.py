@@ -343,30 +343,12 @@ FAULTS = [
     ('answer lost (write done)', 'drop_after', False),
     ('answer lost, SDK retries', 'drop_after', True),
 ]
-_SHIFT_MOVED = ('the priority shift is recorded (sorrypage:shift tags) only after SetRulePriorities answered: when its answer '
-                'is lost the foreign rules are moved with no record, the rerun takes them where they are and off never moves '
-                'them back (_elbv2.apply_plan: set_priorities before _mark_shifted)')
-_SHIFT_TAGGED = ('the shift tags were written but their answer lost: _mark_shifted puts the rules back (1..3) and fails, '
-                 'leaving sorrypage:shift=+11 on them; the rerun shifts them again and records +22, and off then leaves '
-                 "the controller's rules at 12..14 tagged +22")
-_STALE_SHIFT = ('off restores the priorities (SetRulePriorities) and then removes the sorrypage:shift tags (RemoveTags); '
-                "when the restore's answer is lost (even when the SDK re-sends it and the run says ok) or the RemoveTags "
-                "fails, the controller's rules are back at 1..3 but keep sorrypage:shift=+11, and the rerun of off finds "
-                'no owned rule and does nothing: the stale tags stay, and a later on adds to them (see the AddTags cell)')
-_MOTO_RESEND = (' [with SDK retries: moto answers the re-sent SetRulePriorities with PriorityInUse (it counts the rule\'s own '
-                'priority as taken); the module then re-plans from a listener whose move it no longer knows about. AWS '
-                'may accept the re-send; the same re-plan follows any PriorityInUse, e.g. from a concurrent writer]')
-# (step, column) -> why the cell does not converge today; each is a strict xfail below.
-KNOWN = {
-    ('on: inside the priority shift (SetRulePriorities)', 'answer lost (write done)'): _SHIFT_MOVED,
-    ('on: inside the priority shift (SetRulePriorities)', 'answer lost, SDK retries'): _SHIFT_MOVED + _MOTO_RESEND,
-    ('on: the shift record (AddTags)', 'answer lost (write done)'): _SHIFT_TAGGED,
-    ('off: inside the restore (SetRulePriorities)', 'answer lost (write done)'): _STALE_SHIFT,
-    ('off: inside the restore (SetRulePriorities)', 'answer lost, SDK retries'): _STALE_SHIFT + _MOTO_RESEND,
-    ('off: the shift record removed (RemoveTags)', 'dropped before the server'): _STALE_SHIFT,
-}
+# (step, column) -> why the cell does not converge today (listed under the table; the test fails on any other). The
+# shift-record cells of
+# session 5 (the record written after the move, and left behind by an off cut short) are fixed: the record is now
+# the original priority, written before the move, and off removes records on rules already back.
+KNOWN = {}
 CELL_WORKERS = 3
-_OUTCOMES = {}  # (step, column) -> outcome, from the table: the strict xfails below do not run their cells twice
 
 
 def _alb_cell(moto, reference, step, fault):
@@ -414,15 +396,14 @@ def _table(rows, columns):
 
 def test_a_failure_at_each_step_of_on_and_off_converges_on_a_rerun(moto, reference):
     """alb_sorry_site: each step x fault; the faulted run fails or not, its rerun converges to the fault-free state,
-    no rule is duplicated, and off restores the original listener exactly. The cells in KNOWN are the bugs found
-    (strict xfails below); every other cell must say yes."""
+    no rule is duplicated, and off restores the original listener exactly. Every cell must say yes, but those
+    listed in KNOWN (a bug found and not fixed yet, shown under the table)."""
     started = time.monotonic()
     cells = [(step, fault) for step in ALB_STEPS for fault in FAULTS]
     with ThreadPoolExecutor(max_workers=CELL_WORKERS) as pool:
         outcomes = list(pool.map(lambda cell: _alb_cell(moto, reference, *cell), cells))
     took = time.monotonic() - started
     found = dict(((step[0], fault[0]), outcome) for (step, fault), outcome in zip(cells, outcomes))
-    _OUTCOMES.update(found)
     rows = [(step[0], ['%s (first run %s)%s' % (
         'yes' if not found[step[0], fault[0]]['problems'] else 'NO',
         'failed' if found[step[0], fault[0]]['first_failed'] else 'ok',
@@ -437,7 +418,8 @@ def test_a_failure_at_each_step_of_on_and_off_converges_on_a_rerun(moto, referen
              'on_every_elbv2_call_are_retried).', '',
              '## ALB driver: alb_sorry_site (2 listeners, make_room)', '']
     lines += _table(rows, [f[0] for f in FAULTS])
-    lines += ['', '### Known bugs (strict xfail in test_faults.py)', '']
+    if KNOWN:
+        lines += ['', '### Known bugs (KNOWN in test_faults.py)', '']
     lines += ['%d. %s x %s: %s' % (n, step, column, KNOWN[step, column]) for n, (step, column) in enumerate(sorted(KNOWN), 1)]
     lines += ['', 'Table built in %.1f s (%d cells, %d at a time).' % (took, len(cells), CELL_WORKERS), '']
     os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
@@ -447,17 +429,6 @@ def test_a_failure_at_each_step_of_on_and_off_converges_on_a_rerun(moto, referen
     unexpected = ['%s x %s: %s' % (key[0], key[1], '; '.join(outcome['problems']))
                   for key, outcome in sorted(found.items()) if outcome['problems'] and key not in KNOWN]
     assert not unexpected, '\n'.join(unexpected)
-
-
-@pytest.mark.parametrize('step_label,column', [
-    pytest.param(step, column, marks=pytest.mark.xfail(strict=True, reason=KNOWN[step, column]))
-    for step, column in sorted(KNOWN)])
-def test_known_bug_cells_converge(moto, reference, step_label, column):
-    """The cells that do not converge today, one by one: each passes once its bug is fixed (then drop it from KNOWN)."""
-    step = [s for s in ALB_STEPS if s[0] == step_label][0]
-    fault = [f for f in FAULTS if f[0] == column][0]
-    outcome = _OUTCOMES.get((step_label, column)) or _alb_cell(moto, reference, step, fault)
-    assert not outcome['problems'], '; '.join(outcome['problems'])
 
 
 # --- the Kubernetes side: the Ingress driver's write and the controller pause ------------------------------------

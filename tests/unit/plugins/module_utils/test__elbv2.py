@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import botocore.exceptions
+import pytest
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 
@@ -13,59 +14,75 @@ def _error(code, operation):
 
 
 class FakeClient:
-    """SetRulePriorities and AddTags over a set of rules that exist; a call naming a gone rule fails as a whole."""
+    """The listener-rule writes apply_plan makes, in the order made; ``fail`` names an operation that fails."""
 
-    def __init__(self, existing, tags_fail=True, other_error=None):
-        self.existing = set(existing)
-        self.priorities = {}
+    def __init__(self, priorities, fail=None):
+        self.priorities = dict(priorities)
+        self.tags = dict((arn, {}) for arn in priorities)
         self.calls = []
-        self.tags_fail = tags_fail
-        self.other_error = other_error
+        self.fail = fail
+
+    def _call(self, operation, arns):
+        self.calls.append((operation, sorted(arns)))
+        if operation == self.fail:
+            raise _error('AccessDenied', operation)
 
     def set_rule_priorities(self, aws_retry=True, RulePriorities=()):  # pylint: disable=invalid-name,unused-argument
-        self.calls.append(('SetRulePriorities', [item['RuleArn'] for item in RulePriorities]))
-        if self.other_error:
-            raise _error(self.other_error, 'SetRulePriorities')
-        if any(item['RuleArn'] not in self.existing for item in RulePriorities):
-            raise _error('RuleNotFound', 'SetRulePriorities')
+        self._call('SetRulePriorities', [item['RuleArn'] for item in RulePriorities])
         for item in RulePriorities:
             self.priorities[item['RuleArn']] = item['Priority']
 
     def add_tags(self, aws_retry=True, ResourceArns=(), Tags=()):  # pylint: disable=invalid-name,unused-argument
-        self.calls.append(('AddTags', list(ResourceArns)))
-        if self.tags_fail:
-            raise _error('RuleNotFound', 'AddTags')
+        self._call('AddTags', ResourceArns)
+        for arn in ResourceArns:
+            self.tags[arn].update((tag['Key'], tag['Value']) for tag in Tags)
+
+    def remove_tags(self, aws_retry=True, ResourceArns=(), TagKeys=()):  # pylint: disable=invalid-name,unused-argument
+        self._call('RemoveTags', ResourceArns)
+        for arn in ResourceArns:
+            for key in TagKeys:
+                self.tags[arn].pop(key, None)
 
 
-def _plan():
-    return dict(shift_tags={'3': ['a', 'b', 'c']},
-                moved_rules=[dict(arn='a', to=4, **{'from': 1}), dict(arn='b', to=5, **{'from': 2}),
-                             dict(arn='c', to=6, **{'from': 3})])
+def _plan(**changes):
+    plan = dict(deletes=[], shift_tags={}, move_batches=[], unshift=[], modifies=[], tag_updates=[], untag_pinned=[],
+                creates=[], info_parts=[], info_tags={}, after=[])
+    plan.update(changes)
+    return plan
 
 
-def test_rules_the_controller_deleted_are_not_put_back_and_no_warning_is_given():
-    client = FakeClient(existing=['a', 'c'])
-    warnings = []
-    try:
-        _elbv2._mark_shifted(client, _plan(), warnings.append)  # pylint: disable=protected-access
-    except botocore.exceptions.ClientError as e:
-        assert e.response['Error']['Code'] == 'RuleNotFound'
-    else:
-        raise AssertionError('the AddTags failure must propagate (the caller reads the listener again)')
-    assert client.priorities == {'a': 1, 'c': 3}
-    assert warnings == []
-    assert client.calls[1:] == [('SetRulePriorities', ['a', 'b', 'c']), ('SetRulePriorities', ['a']),
-                                ('SetRulePriorities', ['b']), ('SetRulePriorities', ['c'])]
+MAKE_ROOM = dict(shift_tags={'from=1': ['a'], 'from=2': ['b']},
+                 move_batches=[[('b', 12)], [('a', 11)]])
 
 
-def test_a_put_back_that_fails_otherwise_is_a_warning_naming_the_rules():
-    client = FakeClient(existing=['a', 'b', 'c'], other_error='AccessDenied')
-    warnings = []
-    try:
-        _elbv2._mark_shifted(client, _plan(), warnings.append)  # pylint: disable=protected-access
-    except botocore.exceptions.ClientError:
-        pass
-    assert len(warnings) == 1
-    assert warnings[0].startswith('could not put back the rules moved without a sorrypage:shift tag (a to 1, b to 2, c to 3): ')
-    assert 'AccessDenied' in warnings[0]
-    assert client.calls[1:] == [('SetRulePriorities', ['a', 'b', 'c'])]
+def test_the_shift_record_is_written_before_the_rules_move():
+    client = FakeClient({'a': 1, 'b': 2})
+    _elbv2.apply_plan(client, 'listener', _plan(**MAKE_ROOM), [].append)
+    assert [operation for operation, _arns in client.calls] == ['AddTags', 'AddTags', 'SetRulePriorities',
+                                                                'SetRulePriorities']
+    assert client.priorities == {'a': 11, 'b': 12}
+    assert client.tags == {'a': {'sorrypage:shift': 'from=1'}, 'b': {'sorrypage:shift': 'from=2'}}
+
+
+def test_when_the_record_cannot_be_written_nothing_moves():
+    client = FakeClient({'a': 1, 'b': 2}, fail='AddTags')
+    with pytest.raises(botocore.exceptions.ClientError):
+        _elbv2.apply_plan(client, 'listener', _plan(**MAKE_ROOM), [].append)
+    assert client.priorities == {'a': 1, 'b': 2}
+    assert 'SetRulePriorities' not in [operation for operation, _arns in client.calls]
+
+
+def test_the_records_go_only_after_the_rules_are_back():
+    client = FakeClient({'a': 11, 'b': 12})
+    client.tags = {'a': {'sorrypage:shift': 'from=1'}, 'b': {'sorrypage:shift': '+10'}}
+    _elbv2.apply_plan(client, 'listener', _plan(move_batches=[[('a', 1), ('b', 2)]], unshift=['a', 'b']), [].append)
+    assert client.calls == [('SetRulePriorities', ['a', 'b']), ('RemoveTags', ['a', 'b'])]
+    assert client.tags == {'a': {}, 'b': {}}
+
+
+def test_a_failed_restore_keeps_the_records():
+    client = FakeClient({'a': 11}, fail='SetRulePriorities')
+    client.tags = {'a': {'sorrypage:shift': 'from=1'}}
+    with pytest.raises(botocore.exceptions.ClientError):
+        _elbv2.apply_plan(client, 'listener', _plan(move_batches=[[('a', 1)]], unshift=['a']), [].append)
+    assert client.tags == {'a': {'sorrypage:shift': 'from=1'}}

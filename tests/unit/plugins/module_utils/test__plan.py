@@ -80,7 +80,8 @@ def test_first_apply_with_make_room_then_rerun_changes_nothing():
     assert len(plan['creates']) == 1 and plan['deletes'] == [] and plan['modifies'] == []
     assert len(plan['move_batches']) == 1
     k = plan['move_batches'][0][0][1] - 1
-    assert plan['shift_tags'] == {'+%d' % k: ['lbc1', 'lbc2', 'lbc3']}
+    assert plan['shift_tags'] == {'from=1': ['lbc1'], 'from=2': ['lbc2'], 'from=3': ['lbc3']}
+    assert plan['room'] == ['lbc1', 'lbc2', 'lbc3']
     assert plan['moved_rules'] == [{'arn': 'lbc%d' % p, 'from': p, 'to': p + k} for p in (1, 2, 3)]
     create = plan['creates'][0]
     assert create['priority'] < 1 + k
@@ -334,3 +335,67 @@ def test_making_room_is_a_warning_in_a_real_run_and_a_note_in_check_mode(check_m
 
 def test_the_room_warning_of_a_plan_starts_with_the_prefix_the_notes_look_for():
     assert ROOM.startswith(_plan.ROOM_PREFIX)
+
+
+# --- the shift record survives a lost answer: it names the original priority and is written before the move ------
+
+def test_a_rerun_after_the_record_was_written_but_the_move_lost_keeps_the_original():
+    """The records were written, the move never happened: the rules are where they were, tagged with it."""
+    listener = controller_listener()
+    for rule in listener['rules']:
+        rule['tags'][_tags.SHIFT] = _tags.origin_value(rule['priority'])
+    plan = _plan.plan_present(spec(), listener, make_room=True)
+    assert plan['shift_tags'] == {}  # each already says where it comes from
+    assert plan['room'] == ['lbc1', 'lbc2', 'lbc3']
+    listener = execute(listener, plan)
+    off = _plan.plan_absent(spec(), listener)
+    listener = execute(listener, off)
+    assert dict((r['arn'], r['priority']) for r in listener['rules']) == {'lbc1': 1, 'lbc2': 2, 'lbc3': 3}
+    assert all(_tags.SHIFT not in r['tags'] for r in listener['rules'])
+
+
+def test_a_rerun_after_the_move_answer_was_lost_takes_the_rules_where_they_are():
+    """The rules moved and the run never heard: the rerun knows them as moved, off puts them back."""
+    listener = controller_listener()
+    plan = _plan.plan_present(spec(), listener, make_room=True)
+    moved = copy.deepcopy(plan)
+    moved.update(creates=[], info_parts=[])  # the run stopped after the move
+    listener = execute(listener, moved)
+    rerun = _plan.plan_present(spec(), listener, make_room=True)
+    assert rerun['move_batches'] == [] and rerun['shift_tags'] == {} and len(rerun['creates']) == 1
+    listener = execute(listener, rerun)
+    listener = execute(listener, _plan.plan_absent(spec(), listener))
+    assert dict((r['arn'], r['priority']) for r in listener['rules']) == {'lbc1': 1, 'lbc2': 2, 'lbc3': 3}
+    assert all(_tags.SHIFT not in r['tags'] for r in listener['rules'])
+
+
+def test_off_removes_records_left_on_rules_already_back():
+    """An off whose restore answered but whose RemoveTags did not: the rerun finds no owned rule, only records."""
+    listener = controller_listener()
+    for rule in listener['rules']:
+        rule['tags'][_tags.SHIFT] = _tags.origin_value(rule['priority'])
+    plan = _plan.plan_absent(spec(), listener)
+    assert plan['changed'] and plan['move_batches'] == [] and plan['deletes'] == []
+    assert plan['unshift'] == ['lbc1', 'lbc2', 'lbc3']
+    listener = execute(listener, plan)
+    assert all(_tags.SHIFT not in r['tags'] for r in listener['rules'])
+    assert not _plan.plan_absent(spec(), listener)['changed']
+
+
+def test_records_of_earlier_versions_are_read_and_replaced_when_moved_again():
+    listener = controller_listener()
+    for rule in listener['rules']:
+        rule['priority'] += 10
+        rule['tags'][_tags.SHIFT] = '+10'
+    off = _plan.plan_absent(spec(), listener)
+    assert off['moved_rules'] == [{'arn': 'lbc%d' % p, 'from': p + 10, 'to': p} for p in (1, 2, 3)]
+    assert off['unshift'] == ['lbc1', 'lbc2', 'lbc3']
+
+
+def test_records_stay_while_a_rule_cannot_go_back():
+    listener = execute(controller_listener(), _plan.plan_present(spec(), controller_listener(), make_room=True))
+    listener['rules'].append(dict(arn='intruder', priority=2, conditions=[R.path_condition(['/i'])],
+                                  actions=[R.forward(TG_WEB)], tags={}))
+    listener = execute(listener, _plan.plan_absent(spec(), listener))
+    assert [r['tags'][_tags.SHIFT] for r in sorted(listener['rules'], key=lambda r: r['arn']) if r['arn'] != 'intruder'] \
+        == ['from=1', 'from=2', 'from=3']

@@ -61,7 +61,7 @@ def preview(priority, name='preview-shop'):
 def foreign(priority, shift=0, hosts=None):
     conditions = [R.host_condition(hosts or ['shop.example.com']), R.path_condition(['/*'])]
     return dict(arn='arn:rule/foreign-%d' % priority, priority=priority, conditions=conditions, actions=FORWARD,
-                tags={_tags.SHIFT: _tags.shift_value(shift)} if shift else {})
+                tags={_tags.SHIFT: _tags.origin_value(priority - shift)} if shift else {})
 
 
 def listener(port, rules, default=None, protocol=None):

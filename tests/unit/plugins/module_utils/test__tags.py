@@ -67,7 +67,12 @@ def test_owner_of(tags, owner):
 
 
 @pytest.mark.parametrize('tags, shift', [
-    ({'sorrypage:shift': '+20'}, 20),
+    ({'sorrypage:shift': 'from=3'}, 20),  # at 23, from 3
+    ({'sorrypage:shift': 'from=23'}, 0),  # tagged, never moved (or back already)
+    ({'sorrypage:shift': 'from=30'}, -7),  # moved down by someone else: off still puts it at 30
+    ({'sorrypage:shift': 'from=0'}, 0),
+    ({'sorrypage:shift': 'from=x'}, 0),
+    ({'sorrypage:shift': '+20'}, 20),  # the record of earlier versions: the shift itself
     ({'sorrypage:shift': '+0'}, 0),
     ({'sorrypage:shift': '20'}, 0),
     ({'sorrypage:shift': '-3'}, 0),
@@ -75,11 +80,11 @@ def test_owner_of(tags, owner):
     (None, 0),
 ])
 def test_parse_shift(tags, shift):
-    assert _tags.parse_shift(tags) == shift
+    assert _tags.parse_shift(tags, 23) == shift
 
 
 def test_shift_round_trip():
-    assert _tags.parse_shift({_tags.SHIFT: _tags.shift_value(17)}) == 17
+    assert _tags.parse_shift({_tags.SHIFT: _tags.origin_value(4)}, 21) == 17
 
 
 def test_ownership_tags_are_valid_tag_values():
