@@ -49,7 +49,7 @@ units: venv
 	bash hack/ansible-test.sh units
 
 integration: venv chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load tests/integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --durations=25 tests/integration
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
