@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from tests.ansible_run import REPO
-from tests.bench import analysis, module_calls, report, runbook
+from tests.bench import analysis, load, module_calls, report, runbook
 from tests.sandbox.sandbox import Sandbox
 
 DEFAULT_OUTPUT = os.path.join(REPO, 'tests', 'output', 'bench.json')
@@ -31,8 +31,14 @@ def parse_args(argv):
                         help='the optional scenario (local) starts only before this many seconds (default 540)')
     parser.add_argument('--output', default=DEFAULT_OUTPUT, help='where to write the JSON report')
     parser.add_argument('--only', nargs='+', metavar='SCENARIO',
-                        help='run only these runbook scenarios: 1x1 eks 10x2 curve-5 curve-20 first-site first-site-linear local')
+                        help='run only these runbook scenarios: 1x1 eks 10x2 curve-5 curve-20 first-site first-site-linear'
+                        ' local; "load" is part 3 (alone: --only load runs nothing else)')
+    parser.add_argument('--load-sites', type=int, default=50, metavar='N',
+                        help='part 3 (load): N sites x 2 listeners on and off once, --forks %d, every %dth ELBv2 call'
+                        ' throttled (default 50; 0 skips it; --smoke leaves it out)' % (load.FORKS, load.THROTTLE_EVERY))
     args = parser.parse_args(argv)
+    if args.load_sites < 0:
+        parser.error('--load-sites is 0 (skip) or more, got %d' % args.load_sites)
     if args.smoke:
         args.runs = 1
     return args
@@ -84,10 +90,37 @@ def meta(args):
     }
 
 
+def _load_only(args):
+    return bool(args.only) and set(args.only) == {'load'}
+
+
+def _load_part(args, data, log):
+    """Part 3 (load), in a sandbox of its own after the others are stopped."""
+    if args.smoke:
+        return
+    if args.load_sites == 0:
+        data['skipped'].append('part 3 (load): --load-sites 0')
+    elif args.only and 'load' not in args.only:
+        data['skipped'].append('part 3 (load): not in --only')
+    elif _missing(NEEDED_RUNBOOK):
+        data['skipped'].append('part 3 (load): missing %s' % ', '.join(_missing(NEEDED_RUNBOOK)))
+    else:
+        log('Part 3: load')
+        data['load'] = load.run(sites=args.load_sites, log=log)
+        if not data['load']['ok']:
+            data['errors'].append('load: %d/%d sites ok, on rc %s, off rc %s' % (
+                data['load']['sites_ok'], data['load']['sites'], data['load']['on']['rc'], data['load']['off']['rc']))
+
+
 def bench(args, log=print):
     """Run everything asked for; returns the report as a dict (also what goes to the JSON)."""
     started = time.monotonic()
     data = {'meta': meta(args), 'skipped': [], 'errors': []}
+    if _load_only(args):
+        _load_part(args, data, log)
+        data['meta']['load_average_at_end'] = [round(x, 2) for x in os.getloadavg()]
+        data['meta']['elapsed'] = round(time.monotonic() - started, 1)
+        return data
     missing_modules = _missing(NEEDED_MODULES)
     missing_runbook = _missing(NEEDED_RUNBOOK)
     workdir = tempfile.mkdtemp(prefix='sorrypage-bench-')
@@ -131,6 +164,7 @@ def bench(args, log=print):
             est.stop()
         sandbox.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    _load_part(args, data, log)
     data['meta']['load_average_at_end'] = [round(x, 2) for x in os.getloadavg()]
     data['meta']['elapsed'] = round(time.monotonic() - started, 1)
     if 'module_calls' in data:
@@ -150,6 +184,8 @@ def render(data):
         parts.append(report.module_calls(data['module_calls']))
     if 'runbook' in data:
         parts.append(report.runbook(data['runbook']))
+    if 'load' in data:
+        parts.append(load.render(data['load']))
     for line in data['skipped']:
         parts.append('SKIPPED: %s' % line)
     for line in data['errors']:

@@ -171,14 +171,17 @@ def k8s_error(fault, method, path, headers, code=None):  # pylint: disable=unuse
 class Rule:
     """Which calls get which fault. ``op``: a name, a collection of names or None (any); ``match``:
     predicate(call) -> bool; ``nth``: a call number or a collection of them (1 = the first matching call);
-    ``every``: all matching calls; ``fraction`` with ``seed``: that share of them, repeatably."""
+    ``every``: all matching calls; ``fraction`` with ``seed``: that share of them, repeatably; ``every_nth``:
+    every that many-th matching call (20: the 20th, 40th, ...; a deterministic 5 %)."""
 
     def __init__(self, fault, op=None, match=None, nth=None, every=False, fraction=None, seed=0, code=None,
-                 then=None, hold_timeout=30.0):
+                 then=None, hold_timeout=30.0, every_nth=None):
         if fault not in FAULTS:
             raise ValueError('fault must be one of %s, got %r' % (', '.join(FAULTS), fault))
-        if sum(1 for chosen in (nth is not None, every, fraction is not None) if chosen) != 1:
-            raise ValueError('give exactly one of nth, every, fraction')
+        if sum(1 for chosen in (nth is not None, every, fraction is not None, every_nth is not None) if chosen) != 1:
+            raise ValueError('give exactly one of nth, every, fraction, every_nth')
+        if every_nth is not None and (not isinstance(every_nth, int) or every_nth < 1):
+            raise ValueError('every_nth is a whole number of calls, 1 or more, got %r' % (every_nth,))
         if then is not None and (fault != 'hold' or then not in FAULTS or then == 'hold'):
             raise ValueError('then is a fault other than hold, after a hold')
         self.fault = fault
@@ -187,6 +190,7 @@ class Rule:
         self.nth = None if nth is None else frozenset([nth] if isinstance(nth, int) else nth)
         self.every = every
         self.fraction = fraction
+        self.every_nth = every_nth
         self._rng = random.Random(seed)
         self.code = code
         self.then = then
@@ -209,6 +213,8 @@ class Rule:
             return True
         if self.nth is not None:
             return self.seen in self.nth
+        if self.every_nth is not None:
+            return self.seen % self.every_nth == 0
         return self._rng.random() < self.fraction
 
     def release(self):
