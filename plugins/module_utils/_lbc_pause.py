@@ -242,7 +242,9 @@ def status(api, ctx):
         if not found and not ctx.controller_managed:
             return Outcome(report.no_controller(ctx), False, None)
         names = ['%s/%s' % (ctx.namespace, deployment.name(dep)) for dep in found]
-        return Outcome(report.status_unknown(ctx, report.none_found(ctx) if not found else report.several_found(ctx, names)), False, None)
+        if not found:
+            return Outcome(report.status_unknown(ctx, report.none_found(ctx), 'none_found'), False, None)
+        return Outcome(report.status_unknown(ctx, report.several_found(ctx, names), 'several_found'), False, None)
     dep = found[0]
     dep_id = _dep_id(ctx, dep)
     ctx.cluster_warnings = deployment.cluster_warnings(dep, ctx.cluster_name, ctx.where)
@@ -289,7 +291,7 @@ def run(make_api, ctx, state):
         if kind == 'other' and errors.status_of(exc) is None:
             ctx.traceback = traceback.format_exc()
         if step == 'status':
-            return with_lines(Outcome(report.status_error(ctx, errors.what(kind, exc), errors.short(exc)), False, None)), None
+            return with_lines(Outcome(report.status_error(ctx, errors.what(kind, exc), errors.short(exc), kind), False, None)), None
         if kind == 'connection' and ctx.mode == 'true':
             result = report.pending(ctx, step, ctx.deployment_id, errors.short(exc))
             return Outcome(result, False, report.pending_banner(result)), None

@@ -23,7 +23,8 @@ def base(ctx, **values):
     """A result with every key; ``ctx`` is the step's Context."""
     out = {'action': None, 'site': ctx.site, 'mode': ctx.mode, 'deployment': None, 'cluster_name': ctx.cluster_name,
            'replicas_recorded': None, 'replicas': None, 'available_replicas': None, 'holders': [], 'paused_at': None,
-           'webhooks': [], 'reapply': False, 'pending': False, 'warnings': [], 'message': '', 'cluster_problem': ''}
+           'webhooks': [], 'reapply': False, 'pending': False, 'warnings': [], 'message': '', 'cluster_problem': '',
+           'read_problem': ''}
     out.update(values)
     return out
 
@@ -250,10 +251,14 @@ def status(ctx, dep_id, record, replicas, available, problem, gitops, damaged_va
                 paused_at=record.at, pending=pending_hold, warnings=warnings, message=message, cluster_problem=problem or '')
 
 
-def status_unknown(ctx, warning):
-    return base(ctx, action='unknown', warnings=[warning], message='The AWS Load Balancer Controller could not be identified.')
+def status_unknown(ctx, warning, problem):
+    """``problem``: none_found or several_found (the Deployments sorry_lbc_selector matches)."""
+    return base(ctx, action='unknown', warnings=[warning], read_problem=problem,
+                message='The AWS Load Balancer Controller could not be identified.')
 
 
-def status_error(ctx, what, short):
-    return base(ctx, action='unknown', warnings=['Could not read the AWS Load Balancer Controller (%s): %s (%s).' % (ctx.where, what, short)],
+def status_error(ctx, what, short, kind='other'):
+    """``kind``: the failure's kind (_k8s_errors.classify), kept as read_problem."""
+    return base(ctx, action='unknown', read_problem=kind,
+                warnings=['Could not read the AWS Load Balancer Controller (%s): %s (%s).' % (ctx.where, what, short)],
                 message='The state of the AWS Load Balancer Controller is unknown: the Kubernetes API call failed.')

@@ -170,6 +170,15 @@ controller:
           or it has none); empty when it serves the ALB or was not read. The Ingress driver is chosen only when empty.
       type: str
       version_added: 0.3.0
+    read_problem:
+      description:
+        - status only, why the controller could not be identified, when C(action=unknown) - C(none_found) or
+          C(several_found) (the Deployments O(selector) matches in O(namespace)), or the kind of the failed call -
+          C(config) (the kubeconfig or its context could not be used), C(auth), C(tls), C(connection), C(other).
+          Empty when it was read. C(on) refuses before any change when the ALB driver would have to pause a controller
+          it cannot identify (C(none_found), C(several_found), C(config)).
+      type: str
+      version_added: 0.3.0
     replicas_recorded:
       description: The count kept in the record, or null.
       type: int

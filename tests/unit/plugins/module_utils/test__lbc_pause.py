@@ -282,6 +282,7 @@ def test_status_never_fails_on_a_cluster_problem():
     assert out.result['action'] == 'unknown'
     assert out.result['warnings'] == ['Could not read the AWS Load Balancer Controller (context prod): the Kubernetes API refused the '
                                       'credentials (HTTP 403 or an auth plugin failure) (HTTP 403 Forbidden).']
+    assert out.result['read_problem'] == 'auth'
 
 
 def test_webhooks_unreadable_do_not_stop_the_pause():
@@ -388,6 +389,7 @@ def test_status_says_so_for_a_failure_nothing_classifies():
     assert out.result['action'] == 'unknown'
     assert out.result['warnings'] == ['Could not read the AWS Load Balancer Controller (context prod): a Kubernetes API call failed '
                                       '(ValueError: bad host).']
+    assert out.result['read_problem'] == 'other'
 
 
 def test_a_pending_result_names_the_deployment_found_before_the_api_went_away():
@@ -486,3 +488,26 @@ def test_the_last_one_out_still_fails_when_the_controller_does_not_come_back_and
     outcome, failure = run(api, 'resumed')
     assert outcome is None and failure.startswith('The Sorry rules are off and the pause record is removed: %s was scaled back to '
                                                   '2 replicas, but 0 are available after 10 s.' % DEP_ID)
+
+
+@pytest.mark.parametrize('count, problem', [(0, 'none_found'), (2, 'several_found')])
+def test_status_says_why_the_controller_could_not_be_identified(count, problem):
+    api = FakeApi()
+    found = [copy.deepcopy(api.dep)] * count
+    api.find_deployments = lambda namespace, selector: found
+    out = ok(api, 'status')
+    assert (out.result['action'], out.result['read_problem']) == ('unknown', problem)
+
+
+def test_status_of_a_kubeconfig_that_cannot_be_used_says_config():
+    from kubernetes import config
+
+    def broken():
+        raise config.ConfigException('Invalid kube-config file. Expected object with name nope in contexts list')
+    outcome, failure = lp.run(broken, ctx(), 'status')
+    assert failure is None
+    assert (outcome.result['action'], outcome.result['read_problem']) == ('unknown', 'config')
+
+
+def test_status_read_says_no_problem():
+    assert ok(FakeApi(), 'status').result['read_problem'] == ''
