@@ -9,6 +9,16 @@ most ``parallel`` ELBv2 calls are in flight. A phase starts only when the one
 before it has finished on every listener: no listener ever gets a sorry rule
 before every listener has its bypass. boto3 clients are safe to share
 between threads for calls.
+
+Another run writing to the same listeners at the same time is met as
+PriorityInUse or RuleNotFound: the listener is read and planned again, once
+per phase. Two runs can still each create the same part of a set, at
+different priorities (each planned from a read without the other's rule),
+and no call fails. So once a run has met another writer, it reads every
+listener again after creating rules on it and deletes the copies behind
+the first of each kind, name and part (``shadowed_copies``): a copy behind
+an identical rule is never reached, so deleting it changes no routing, and
+every run that reads picks the same copies.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -127,6 +137,20 @@ def _swap(value, created):
     return value
 
 
+def shadowed_copies(rules):
+    """ARNs of the owned rules behind another of the same kind, name and part (``rules`` as read; the first, by
+    priority, is kept, as ``_plan.plan_present`` keeps it), in priority order."""
+    owned, _foreign = _plan.classify(rules)
+    seen = set()
+    extra = []
+    for rule in sorted(owned, key=lambda item: item['priority']):
+        key = tuple(rule['owner'][:3])
+        if key in seen:
+            extra.append(rule['arn'])
+        seen.add(key)
+    return extra
+
+
 class SiteRun:
     """Writes a planned site (``_site_plan.plan_site``) phase by phase."""
 
@@ -137,6 +161,7 @@ class SiteRun:
         self.make_room = make_room
         self.parallel = parallel
         self.warnings = []
+        self.contended = False      # another writer met (PriorityInUse, RuleNotFound): check for copies after creating
         self._lock = threading.Lock()
 
     def warn(self, message):
@@ -146,7 +171,26 @@ class SiteRun:
     def _replan(self, listener, done):
         """After another writer got in the way: read the listener again and plan
         what is left of it (this phase and the later ones)."""
+        with self._lock:
+            self.contended = True
+        self._plan_rest(listener, done, _elbv2.read_listener(self.client, listener['arn']))
+
+    def _settle(self, listener, done):
+        """After creating rules while another writer is about: read the listener again, delete the copies of a part
+        behind the first (``shadowed_copies``) and plan what is left from that read."""
         fresh = _elbv2.read_listener(self.client, listener['arn'])
+        extra = shadowed_copies(fresh['rules'])
+        for arn in extra:
+            _elbv2.delete_rule(self.client, arn)
+        if extra:
+            self.warn('another run wrote to %s at the same time: deleted %d rule%s that repeated one of the same '
+                      'kind, name and part in front of it' % (_site_plan.listener_label(listener), len(extra),
+                                                              '' if len(extra) == 1 else 's'))
+            gone = set(extra)
+            fresh = dict(fresh, rules=[rule for rule in fresh['rules'] if rule['arn'] not in gone])
+        self._plan_rest(listener, done, fresh)
+
+    def _plan_rest(self, listener, done, fresh):
         state = dict(arn=listener['arn'], port=listener['port'], protocol=listener['protocol'], rules=fresh['rules'],
                      default_actions=fresh['default_actions'])
         left = [entry for entry in self.entries if entry['index'] not in done]
@@ -162,22 +206,29 @@ class SiteRun:
         created = listener.setdefault('created', {})
         done = listener.setdefault('done', set())
         retried = False
+        creating = False
         while True:
             try:
                 for step in listener['steps']:
                     if step['phase'] != phase or step['index'] in done:
                         continue
                     if step['plan']['changed']:
+                        creating = creating or bool(step['plan']['creates'])
                         new = _elbv2.apply_plan(self.client, listener['arn'], _swap(step['plan'], created), self.warn)
                         for part, arn in new.items():
                             created[_site_plan.placeholder(listener['arn'], step['kind'], step['name'], part)] = arn
                     done.add(step['index'])
-                return True
+                break
             except is_boto3_error_code(['PriorityInUse', 'RuleNotFound']):
                 if retried:
                     raise
                 retried = True
                 self._replan(listener, done)
+        # A part this run created may repeat one another run created meanwhile at another priority (no call fails):
+        # once another writer was met, look.
+        if creating and self.contended:
+            self._settle(listener, done)
+        return True
 
     def run(self, planned):
         """Every phase in turn; raises SiteWriteError when a phase failed anywhere

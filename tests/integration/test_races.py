@@ -9,6 +9,7 @@ order is asserted on the timeline, so a test that did not get the
 interleaving it names fails instead of passing by luck.
 """
 import json
+import re
 import threading
 
 import pytest
@@ -271,13 +272,17 @@ def test_a_whole_on_between_the_read_and_the_first_write_of_another(moto, site):
     elbv2 = moto.client('elbv2')
     original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
     # Interleaving "B's whole `on` between A's read and A's first write": B's first call waits until A has read the
-    # listeners and the tags of their rules; A's first write (the shift that makes room) waits until B's run ended.
+    # listeners and the tags of their rules; A's first write (the record on the first rule it moves to make room, before
+    # the move) waits until B's run ended.
     results, timeline = race_on(
         moto, site,
         hold_a=lambda me, _other, other_done: me.hold(AWS_WRITE, until=other_done),
         hold_b=lambda me, other, _other_done: me.hold('^DescribeLoadBalancers$', until=other.answered('^DescribeTags$')))
     assert answered(timeline, 'A', 'DescribeTags')[0] < answered(timeline, 'B', 'DescribeLoadBalancers')[0]
-    assert max(answered(timeline, 'B', 'CreateRule')) < min(answered(timeline, 'A', 'SetRulePriorities'))
+    b_calls = [index for index, (who, _label, _status) in enumerate(timeline.answered) if who == 'B']
+    a_writes = [index for index, (who, label, _status) in enumerate(timeline.answered)
+                if who == 'A' and re.search(AWS_WRITE, label)]
+    assert timeline.answered[a_writes[0]][1] == 'AddTags' and max(b_calls) < a_writes[0]
     ok(results['b'])
     ok(results['a'])
     assert problems(elbv2, site) == []
@@ -287,79 +292,127 @@ def test_a_whole_on_between_the_read_and_the_first_write_of_another(moto, site):
 def test_one_on_creating_its_rules_after_another_shifted_and_created_its_own(moto, site):
     elbv2 = moto.client('elbv2')
     original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
-    # Interleaving "A makes room, B's whole `on`, then A's CreateRule": A reads and shifts the controller's rules on
-    # both listeners; B starts once A's shift tags were written (so B reads a listener with room made and none of
-    # our rules) and runs to its end; A's first CreateRule waits until then and lands on priorities B took.
+    # Interleaving "A makes room, B's whole `on`, then A's CreateRule": A reads, records where each of the
+    # controller's rules on listener 80 comes from and moves them (its first CreateRule, on 80, is held, so A has
+    # not touched 443 yet); B starts once A's move was answered (so B reads listener 80 with room made and none of our
+    # rules) and runs to its end; A's first CreateRule waits until then and lands on a priority B took.
     results, timeline = race_on(
         moto, site,
         hold_a=lambda me, _other, other_done: me.hold('^CreateRule$', until=other_done),
-        hold_b=lambda me, other, _other_done: me.hold('^DescribeLoadBalancers$', until=other.answered('^AddTags$')))
-    assert answered(timeline, 'A', 'AddTags')[0] < answered(timeline, 'B', 'DescribeLoadBalancers')[0]
+        hold_b=lambda me, other, _other_done: me.hold('^DescribeLoadBalancers$',
+                                                      until=other.answered('^SetRulePriorities$')))
+    assert [label for who, label, _status in timeline.answered if who == 'A'][5:9] == ['AddTags'] * 3 + ['SetRulePriorities']
+    assert answered(timeline, 'A', 'SetRulePriorities')[0] < answered(timeline, 'B', 'DescribeLoadBalancers')[0]
     assert max(answered(timeline, 'B', 'CreateRule')) < min(answered(timeline, 'A', 'CreateRule'))
+    assert timeline.answered[min(answered(timeline, 'A', 'CreateRule'))][2] == 400
     ok(results['b'])
     ok(results['a'])
     assert problems(elbv2, site) == []
     off_restores(moto, site, original)
 
 
-def test_two_on_runs_in_lockstep_one_gives_up_cleanly_and_a_rerun_converges(moto, site):
+def rerun_changes_nothing(moto, site):
+    elbv2 = moto.client('elbv2')
+    before = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
+    rerun = ok(switch(moto.url, site_args(site)))
+    assert rerun['changed'] is False, 'the rerun found work left'
+    assert dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items()) == before
+
+
+def scripted_race(moto, site, order):
+    """Two `on` runs whose calls are answered in ``order`` (a run name per call); the answered order is asserted."""
+    script = Script(order)
+
+    def scripted(me, _other, _other_done):
+        me.hold('.', until=script.turn_of(me.name), nth=None)
+        me.after_each('.', script.passer(me.name))
+    results, timeline = race_on(moto, site, hold_a=scripted, hold_b=scripted, alternate=script)
+    assert ''.join(who for who, _label, _status in timeline.answered) == order, 'not the scripted interleaving'
+    return results, timeline
+
+
+def test_two_on_runs_in_lockstep_one_deletes_the_copy_it_made_and_a_rerun_converges(moto, site):
     elbv2 = moto.client('elbv2')
     original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
-    args = site_args(site)
     # Interleaving "lockstep": A and B take turns call by call, A first (each run one ELBv2 call at a time), so both read
-    # the same ALB, A's shift lands and B's meets PriorityInUse, B reads again and its CreateRule is answered after A's
-    # first CreateRule (on a priority A took), and so on. B gives up after its one re-read, saying so, having created
-    # nothing; A's rules are all there once.
+    # the same ALB and record the same moves; A's move lands and B's meets PriorityInUse; B reads 80 again after A
+    # created bypass part 0 and before part 1, so B creates part 1 at another priority (no call fails), reads 80 once
+    # more (it met A) and deletes that copy, the one behind A's; on 443 and for the sorry rules B meets PriorityInUse
+    # once each, reads again and finds nothing left. Both succeed; A's rules are all there once.
     alternate = Alternate('A', 'B')
 
     def lockstep(me, _other, _other_done):
         me.hold('.', until=alternate.turn_of(me.name), nth=None)
         me.after_each('.', alternate.passer(me.name))
     results, timeline = race_on(moto, site, hold_a=lockstep, hold_b=lockstep, alternate=alternate)
-    whose = [who for who, _label, _status in timeline.answered]
-    assert whose[:20] == ['A', 'B'] * 10, 'not in lockstep'
-    assert [(label, status) for who, label, status in timeline.answered if who == 'B' and label == 'CreateRule'] \
-        == [('CreateRule', 400)] * 2
+    whose = ''.join(who for who, _label, _status in timeline.answered)
+    assert whose == 'AB' * 21 + 'B' * 7, 'not in lockstep until A ended: %s' % whose
+    assert [status for who, label, status in timeline.answered if who == 'B' and label == 'CreateRule'] == [200, 400]
+    assert [who for who, label, _status in timeline.answered if label == 'DeleteRule'] == ['B']
+    ok(results['a'])
+    ok(results['b'])
+    assert any('deleted 1 rule that repeated one of the same kind, name and part' in warning
+               for warning in results['b'].get('warnings') or []), results['b'].get('warnings')
+    assert problems(elbv2, site) == []
+    rerun_changes_nothing(moto, site)
+    off_restores(moto, site, original)
+
+
+# Lockstep, but B's re-read of 80 one call earlier: before A's first CreateRule.
+NEARLY_LOCKSTEP = 'AB' * 8 + 'A' + 'BB' + 'AB' * 12
+
+
+def test_two_on_runs_nearly_in_lockstep_one_gives_up_cleanly_and_a_rerun_converges(moto, site):
+    elbv2 = moto.client('elbv2')
+    original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
+    # Interleaving NEARLY_LOCKSTEP: both read the same ALB and record the same moves; A's move on 80 lands and B's meets
+    # PriorityInUse; B reads 80 again before A creates its bypass there, so B's CreateRule of part 0 meets PriorityInUse
+    # a second time: B gives up on 80 (saying so) and does not start the sorry phase. On 443, in the same phase, B's
+    # move meets PriorityInUse, its re-read comes between A's two bypass creates, its part 1 lands at another priority
+    # and B, having met A, reads 443 once more and deletes that copy. A's rules are all there once.
+    results, timeline = scripted_race(moto, site, NEARLY_LOCKSTEP)
+    assert [status for who, label, status in timeline.answered if who == 'B' and label == 'CreateRule'] == [400, 200]
+    assert [who for who, label, _status in timeline.answered if label == 'DeleteRule'] == ['B']
     ok(results['a'])
     assert results['b'].get('failed') and 'PriorityInUse' in results['b']['msg'], results['b']
     assert SECRET not in json.dumps(results['b'])
     assert problems(elbv2, site) == []
-    before = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
-    rerun = ok(switch(moto.url, args))
-    assert rerun['changed'] is False, 'the rerun of the `on` that gave up found work left'
-    assert dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items()) == before
+    rerun_changes_nothing(moto, site)
     off_restores(moto, site, original)
 
 
-# Found by this interleaving (alb_sorry_site, not fixed here): see the reason.
-SCRIPTED = 'A' * 5 + 'B' * 5 + 'AA' + 'BBBB' + 'AB' * 9 + 'A' * 4
+# The interleaving that left a bypass part twice before alb_sorry_site looked for copies after a re-plan (one ELBv2
+# call at a time each; who is answered next, call by call):
+SCRIPTED = (
+    'A' * 5 + 'B' * 5       # A reads the site (5 calls), then B (5): the same ALB
+    + 'A' * 4               # A makes room on 80: the record on each of the 3 rules it moves, then the move
+    + 'B' * 7               # B records too (3), its move meets PriorityInUse, B reads 80 again (2), creates bypass part 0
+    + 'AB'                  # A's bypass part 0 meets PriorityInUse; B creates part 1
+    + 'A' * 4               # A reads 80 again (nothing left there) and, having met B, reads it once more for copies
+    + 'BB'                  # B, having met A, reads 80 for copies after creating
+    + 'BA' * 16             # on 443: B and A each record the 3 moves, B moves, A's move meets PriorityInUse, B creates
+                            # part 0, A reads 443 again, B creates part 1, A (its read without B's part 1) creates part 1
+                            # at another priority, reads 443 for copies and deletes its own part 1, the copy behind
+                            # B's; then B writes the sorry rules (and reads each listener for copies), A's sorry rule
+                            # meets PriorityInUse on 80 (A re-reads, nothing left, looks for copies) and on 443 ...
+    + 'A' * 4)              # ... where A re-reads and looks for copies alone
 
 
-class KnownRaceBug(AssertionError):
-    """The state the xfail below is about; any other failure of that test is a real failure."""
-
-
-@pytest.mark.xfail(strict=True, raises=KnownRaceBug, reason=(
-    'alb_sorry_site: two `on` runs for one site whose calls interleave as SCRIPTED (both meet PriorityInUse and re-read '
-    'the listener, once per phase) leave the bypass rule part 1 twice on listener 443, and both runs report success; '
-    '`off` then restores exactly'))
 def test_two_on_runs_interleaved_call_by_call_as_scripted(moto, site):
     elbv2 = moto.client('elbv2')
     original = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items())
-    # Interleaving "scripted" (one ELBv2 call at a time each; who is answered next, call by call): A reads (5 calls), B
-    # reads (5), A shifts and tags (2), B's shift meets PriorityInUse, B reads again and creates (4), then A and B
-    # alternate (A's CreateRule meets PriorityInUse, both re-read, shift and create), then A's last 4 calls alone.
-    script = Script(SCRIPTED)
-
-    def scripted(me, _other, _other_done):
-        me.hold('.', until=script.turn_of(me.name), nth=None)
-        me.after_each('.', script.passer(me.name))
-    results, timeline = race_on(moto, site, hold_a=scripted, hold_b=scripted, alternate=script)
-    assert ''.join(who for who, _label, _status in timeline.answered) == SCRIPTED, 'not the scripted interleaving'
-    found = problems(elbv2, site)
-    failed = [name for name in ('a', 'b') if results[name].get('failed')]
-    ok(switch(moto.url, site_args(site, 'absent')))
-    restored = dict((port, snapshot_listener(elbv2, arn)) for port, arn in site['listeners'].items()) == original
-    assert restored, 'off did not restore exactly after the race'
-    if found:
-        raise KnownRaceBug('%s; runs that failed: %s' % ('; '.join(found), failed or 'none'))
+    # Interleaving "scripted" (SCRIPTED above): A re-reads listener 443 after B created bypass part 0 there and before
+    # B created part 1, so A's re-plan creates part 1 at another priority than B's, and no call fails: A must find the
+    # copy (it met another writer) and delete the one behind.
+    results, timeline = scripted_race(moto, site, SCRIPTED)
+    creates = [(who, status) for who, label, status in timeline.answered if label == 'CreateRule']
+    # Bypass on 80 (B, A refused, B), on 443 (B, B, A: the copy), the sorry rules (B's go on, A's refused on 80 and 443).
+    assert creates == [('B', 200), ('A', 400), ('B', 200), ('B', 200), ('B', 200), ('A', 200)] + [('B', 200)] * 2 + [
+        ('A', 400)] + [('B', 200)] * 2 + [('A', 400)], creates
+    assert [(who, label) for who, label, _status in timeline.answered if label == 'DeleteRule'] == [('A', 'DeleteRule')]
+    assert problems(elbv2, site) == []
+    ok(results['a'])
+    ok(results['b'])
+    assert any('deleted 1 rule that repeated one of the same kind, name and part' in warning
+               for warning in results['a'].get('warnings') or []), results['a'].get('warnings')
+    off_restores(moto, site, original)

@@ -13,6 +13,7 @@ import botocore.exceptions
 import pytest
 
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
+from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_apply as A
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan as S
 from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
@@ -258,3 +259,157 @@ def test_off_with_markers_deletes_every_sorry_rule_of_every_listener_before_any_
             r['arn'] for r in before if r['arn'].startswith('ing')]
         assert after == []
         assert SECRET not in repr((result, before))
+
+
+# ---------------------------------------------------------------- two runs at once, call by call
+
+
+class RacingElbv2(FakeElbv2):
+    """FakeElbv2 that answers CreateRule on a taken priority with PriorityInUse, as ELBv2 does."""
+
+    def create_rule(self, aws_retry, ListenerArn, Priority, Conditions, Actions, Tags):  # pylint: disable=invalid-name
+        with self._lock:
+            taken = any(r['priority'] == Priority for r in self.rules.values() if r['listener'] == ListenerArn)
+        if taken:
+            self._call('CreateRule', ListenerArn, _tags.tag_dict(Tags)[_tags.KIND])
+            raise self._error('PriorityInUse')
+        return FakeElbv2.create_rule(self, aws_retry, ListenerArn, Priority, Conditions, Actions, Tags)
+
+
+class Turns:
+    """Two runs take turns as ``order`` says, one call each turn (a run that ended lets the other through);
+    ``log``: (run, call, answer) in the order answered."""
+
+    def __init__(self, order):
+        self.order = list(order)
+        self.step = 0
+        self.ended = set()
+        self.log = []
+        self.cond = threading.Condition()
+
+    def call(self, name, what, function):
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.step >= len(self.order) or self.order[self.step] == name
+                                      or self.ended - set([name]), 10), 'the scripted interleaving stalled'
+        answer = 'ok'
+        try:
+            return function()
+        except botocore.exceptions.ClientError as e:
+            answer = e.response['Error']['Code']
+            raise
+        finally:
+            with self.cond:
+                self.log.append((name, what, answer))
+                self.step += 1
+                self.cond.notify_all()
+
+    def end(self, name):
+        with self.cond:
+            self.ended.add(name)
+            self.cond.notify_all()
+
+
+class Door:
+    """One run's client: every call (and every read of a listener) waits for its turn in ``Turns``."""
+
+    def __init__(self, fake, name, turns):
+        self.fake = fake
+        self.name = name
+        self.turns = turns
+
+    def read(self, arn):
+        def read():
+            state = self.fake.listener(arn, 443)
+            return dict(listener_arn=arn, rules=state['rules'], default_actions=state['default_actions'])
+        return self.turns.call(self.name, 'Read', read)
+
+    def __getattr__(self, operation):
+        method = getattr(self.fake, operation)
+        name = ''.join(word.title() for word in operation.split('_'))
+        return lambda **kwargs: self.turns.call(self.name, name, lambda: method(**kwargs))
+
+
+def race(order, sets, monkeypatch):
+    """Two `on` runs of ``sets`` on one listener, both planned from the same read, their calls in ``order``."""
+    listener = controller_listener(443)
+    fake = RacingElbv2([listener])
+    turns = Turns(order)
+    monkeypatch.setattr(_elbv2, 'read_listener', lambda client, arn: client.read(arn))
+    entries = entries_for(sets)
+    results = {}
+
+    def one(name):
+        planned = S.plan_site([copy.deepcopy(listener)], entries, 'present', make_room=True)['listeners']
+        run = A.SiteRun(Door(fake, name, turns), entries, 'present', make_room=True, parallel=1)
+        try:
+            run.run(planned)
+            results[name] = (run, planned[0])
+        except A.SiteWriteError as e:
+            results[name] = e
+        finally:
+            turns.end(name)
+    threads = [threading.Thread(target=one, args=(name,)) for name in 'AB']
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return fake, turns, results
+
+
+def copies(fake):
+    keys = [tuple(r['owner'][:3]) for r in _plan.classify(fake.listener('listener/443', 443)['rules'])[0]]
+    return sorted(key for key in set(keys) if keys.count(key) > 1)
+
+
+RACE_SETS = [dict(kind='bypass', name='office', host_headers=['shop.test'], source_ips=['10.0.0.0/8'], use_http_headers=True),
+             dict(kind='sorry', name='all', content='<p>all down</p>')]
+# Both read the listener (planned from the same read); A records its 3 moves and moves, B does the same (the moves
+# already there), B creates bypass part 0; A's part 0 meets PriorityInUse, A reads again (B's part 0, no part 1), B
+# creates part 1, A creates part 1 (at another priority than B's: no PriorityInUse).
+RACE_ORDER = 'AAAA' + 'BBBB' + 'B' + 'AA' + 'B' + 'A'
+
+
+def test_a_part_created_twice_by_two_runs_at_different_priorities_is_found_and_the_copy_behind_deleted(monkeypatch):
+    # Then A, having met B, reads again and deletes its part 1 (the copy behind B's), B creates the sorry rule, A's
+    # meets PriorityInUse, A reads again (nothing left) and once more for copies (none).
+    fake, turns, results = race(RACE_ORDER + 'AA' + 'B' + 'AAA', RACE_SETS, monkeypatch)
+    assert turns.log == [('A', 'AddTags', 'ok')] * 3 + [('A', 'SetRulePriorities', 'ok')] + [
+        ('B', 'AddTags', 'ok')] * 3 + [('B', 'SetRulePriorities', 'ok'), ('B', 'CreateRule', 'ok'),
+                                       ('A', 'CreateRule', 'PriorityInUse'), ('A', 'Read', 'ok'), ('B', 'CreateRule', 'ok'),
+                                       ('A', 'CreateRule', 'ok'),
+                                       ('A', 'Read', 'ok'), ('A', 'DeleteRule', 'ok'),
+                                       ('B', 'CreateRule', 'ok'),
+                                       ('A', 'CreateRule', 'PriorityInUse'), ('A', 'Read', 'ok'), ('A', 'Read', 'ok')]
+    assert copies(fake) == []
+    assert sorted(results) == ['A', 'B'] and all(isinstance(result, tuple) for result in results.values()), results
+    assert [w for w in results['A'][0].warnings if 'another run' in w] == [
+        'another run wrote to listener HTTPS:443 (listener/443) at the same time: deleted 1 rule that repeated one of '
+        'the same kind, name and part in front of it']
+    owned = S.owned_after(fake.listener('listener/443', 443))
+    assert [(r['tags'][_tags.KIND], r['tags'][_tags.PART], r['priority']) for r in owned] == [
+        ('bypass', '0', 3), ('bypass', '1', 6), ('sorry', '0', 8)]
+    # What each run reports is what is there, ARNs and all.
+    for _run, listener in results.values():
+        assert [(r['arn'], r['priority']) for r in A.final_rules(listener)] == [(r['arn'], r['priority']) for r in owned]
+
+
+def test_without_the_look_for_copies_that_interleaving_leaves_parts_twice(monkeypatch):
+    """The same race with the look after creating turned off: the bug it fixes (both runs succeed, parts twice)."""
+    monkeypatch.setattr(A.SiteRun, '_settle', lambda self, listener, done: None)
+    fake, turns, results = race(RACE_ORDER + 'BA', RACE_SETS, monkeypatch)
+    assert ''.join(who for who, _what, _answer in turns.log) == RACE_ORDER + 'BA'
+    assert all(isinstance(result, tuple) for result in results.values()), results
+    assert copies(fake) == [('bypass', 'office', 1), ('sorry', 'all', 0)]
+
+
+def test_shadowed_copies_are_the_ones_behind_the_first_of_each_kind_name_and_part():
+    rule = dict(conditions=[], actions=[])
+    owned = [dict(rule, arn='b0', priority=3, tags=_tags.ownership_tags('bypass', 'office', 0, 'h')),
+             dict(rule, arn='b1-late', priority=7, tags=_tags.ownership_tags('bypass', 'office', 1, 'h')),
+             dict(rule, arn='b1', priority=6, tags=_tags.ownership_tags('bypass', 'office', 1, 'h')),
+             dict(rule, arn='other', priority=5, tags=_tags.ownership_tags('bypass', 'other', 1, 'h')),
+             dict(rule, arn='foreign', priority=1, tags={}), dict(rule, arn='foreign2', priority=2, tags={}),
+             dict(rule, arn='s0', priority=8, tags=_tags.ownership_tags('sorry', 'office', 0, 'h')),
+             dict(rule, arn='s0-late', priority=9, tags=_tags.ownership_tags('sorry', 'office', 0, 'h'))]
+    assert A.shadowed_copies(owned) == ['b1-late', 's0-late']
+    assert A.shadowed_copies([r for r in owned if not r['arn'].endswith('-late')]) == []
