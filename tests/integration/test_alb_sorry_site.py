@@ -93,9 +93,10 @@ def test_two_listeners_on_rerun_off_exact_calls(moto, counter, site):
     report('first run, 2 listeners', counts)
     reads, writes = split(counts)
     assert reads == site_reads(2, 6)
-    # Per listener: one SetRulePriorities and one AddTags for the shift, 4 rule sets -> 4 CreateRule
+    # Per listener: one AddTags per moved foreign rule (3: the priority each comes from, before the move) and one
+    # SetRulePriorities for the shift, 4 rule sets -> 4 CreateRule
     # (passthrough 1, bypass 2 (CIDR, header), sorry 1 + 1 = 5 creates).
-    assert writes == {'SetRulePriorities': 2, 'AddTags': 2, 'CreateRule': 10}
+    assert writes == {'SetRulePriorities': 2, 'AddTags': 6, 'CreateRule': 10}
     assert applied['changed'] is True
     assert applied['rules_added'] == 10
     assert [w for w in applied['warnings'] if 'room' in w] == [
@@ -154,7 +155,7 @@ def test_one_listener_exact_calls(moto, counter, site):
     reads, writes = split(counts)
     # Every listener's rules are read (the quota counts them all); tags only for the listener worked on.
     assert reads == site_reads(2, 3)
-    assert writes == {'SetRulePriorities': 1, 'AddTags': 1, 'CreateRule': 5}
+    assert writes == {'SetRulePriorities': 1, 'AddTags': 3, 'CreateRule': 5}
     assert [listener['port'] for listener in applied['listeners']] == [443]
     assert applied['skipped_listeners'] == [80]
     assert snapshot(elbv2, site)[80] == original[80]
