@@ -13,6 +13,17 @@ amazon.aws copies the warnings a module gave (``module.warn``) into the
 already returns every ``module.warn`` with the result, and since 2.19 it
 reports a ``warnings`` key given to exit_json as deprecated: every run that
 warned printed a deprecation notice. The warnings themselves are unchanged.
+
+The AWS access key ID is ``no_log`` here (``aws_argument_spec``): amazon.aws
+declares ``access_key`` with ``no_log=False`` (AWS does not call the key ID
+secret), so every module result carried it in ``invocation.module_args``,
+printed at ``-vvv`` and kept by AWX and the json callback. Credentials reach
+no log in this collection. It is an option of the argument spec rather than a
+value added to ``no_log_values`` after the module started: AnsibleModule's
+own ``__init__`` already fails on invalid arguments (that result's invocation
+holds every option) and logs the invocation to syslog/journald by the spec's
+``no_log``, and sorry_asset_upload's action plugin validates with the spec
+alone (``_build``), in the controller, without a module.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -26,15 +37,36 @@ except ImportError:  # AnsibleAWSModule reports a missing botocore
     NoCredentialsError = None
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec as amazon_aws_argument_spec
 
 NO_CREDENTIALS_HINT = '(no AWS credentials found; for the local sandbox: `source tests/output/sandbox.env`)'
+
+# amazon.aws's connection options that hold credentials and that it does not mark no_log
+NO_LOG_OPTIONS = ('access_key',)
+
+
+def aws_argument_spec():
+    """amazon.aws's AWS connection options (a new dict each call), with the access key ID no_log too."""
+    spec = amazon_aws_argument_spec()
+    for name in NO_LOG_OPTIONS:
+        # a copy of the entry: amazon.aws's own spec is left as it is
+        spec[name] = dict(spec[name], no_log=True)
+    return spec
 
 
 class SorryAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule whose results carry warnings the way ansible-core does (no deprecated ``warnings`` key),
-    and whose failures for lack of credentials say where the sandbox's are."""
+    whose failures for lack of credentials say where the sandbox's are, and whose access key ID is no_log."""
 
     _failure_hint = None
+
+    def __init__(self, **kwargs):
+        if kwargs.get('default_args', True):
+            # AnsibleAWSModule puts its connection options under the module's own: ours replace them
+            spec = aws_argument_spec()
+            spec.update(kwargs.get('argument_spec') or {})
+            kwargs['argument_spec'] = spec
+        super(SorryAWSModule, self).__init__(**kwargs)
 
     def _should_inject_warnings(self):
         # ansible-core's own AnsibleModule.warn puts them in the result

@@ -23,8 +23,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
-
+from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import aws_argument_spec
 from ansible_collections.sorrypage.aws.plugins.module_utils import _budget
 from ansible_collections.sorrypage.aws.plugins.module_utils import _minify
 from ansible_collections.sorrypage.aws.plugins.module_utils import _pages
@@ -60,7 +59,8 @@ def argument_spec():
 
 
 def full_argument_spec():
-    """What the module validates against: the AWS connection options plus its own."""
+    """What the module validates against: the AWS connection options (SorryAWSModule's: the access key ID
+    no_log) plus its own."""
     spec = aws_argument_spec()
     spec.update(argument_spec())
     return spec
