@@ -95,7 +95,7 @@ def _find(api, ctx, step):
         raise StepFailed('%s %s' % (report.none_found(ctx), report.NOT_DONE[step]))
     if len(found) > 1:
         names = ['%s/%s' % (ctx.namespace, deployment.name(dep)) for dep in found]
-        raise StepFailed('%s Nothing was changed. %s' % (report.several_found(ctx, names), report.NOT_DONE[step]))
+        raise StepFailed('%s Nothing was changed in the cluster. %s' % (report.several_found(ctx, names), report.NOT_DONE[step]))
     if not found:
         return None
     dep = found[0]
@@ -125,7 +125,7 @@ def write_record(api, ctx, dep, step, plan_for):
         if attempt:
             dep = api.get_deployment(ctx.namespace, deployment.name(dep))
             if dep is None:
-                raise StepFailed('%s disappeared while it was being paused or resumed. Nothing was changed. %s'
+                raise StepFailed('%s disappeared while it was being paused or resumed. Nothing was changed in the cluster. %s'
                                  % (dep_id, report.NOT_DONE[step]))
         record = _read_record(ctx, dep, step)
         plan = plan_for(record, dep)

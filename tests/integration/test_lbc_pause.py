@@ -509,7 +509,7 @@ def test_several_matching_deployments_are_refused(cluster):
     assert failure(result) == (
         '2 Deployments match app.kubernetes.io/name=aws-load-balancer-controller in namespace kube-system (context sandbox): '
         'kube-system/aws-load-balancer-controller, kube-system/lbc-second. Make sorry_lbc_selector match only the controller\'s. '
-        'Nothing was changed. %s' % NOT_PAUSED)
+        'Nothing was changed in the cluster. %s' % NOT_PAUSED)
     assert cluster.replicas() == 2
 
 
