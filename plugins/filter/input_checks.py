@@ -4,10 +4,11 @@
 
 """Filters: inputs refused before anything is read or changed (the functions of module_utils/_input_checks.py).
 
-sorry_input_problems(region, until='')
+sorry_input_problems(region, until='', entry=None)
     -> [] or one message per problem of sorry_region (an AWS region botocore knows, or shaped like one of a
-       partition it knows; checked even with sorry_aws_endpoint_url) and sorry_until (an ISO 8601 date and time;
-       '' leaves it unchecked), each naming the variable, its value and what it must be
+       partition it knows or like every AWS region; checked even with sorry_aws_endpoint_url) and sorry_until (an
+       ISO 8601 date and time; '' leaves it unchecked, and so does an ``entry`` (the playbook) other than on and
+       prepare: a bad one never stops `off`), each naming the variable, its value and what it must be
 
 sorry_pause_problem(mode, lbc)
     -> '' or why `on` must not switch with the ALB driver: the controller read while choosing the driver
@@ -22,8 +23,8 @@ __metaclass__ = type
 from ansible_collections.sorrypage.aws.plugins.module_utils import _input_checks
 
 
-def sorry_input_problems(region, until=''):
-    return _input_checks.input_problems(region, until)
+def sorry_input_problems(region, until='', entry=None):
+    return _input_checks.input_problems(region, until, entry=entry)
 
 
 def sorry_pause_problem(mode, lbc=None):

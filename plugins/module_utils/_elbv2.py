@@ -216,6 +216,8 @@ def apply_plan(client, listener_arn, plan, warn):
         delete_rule(client, arn)
     for value, arns in sorted(plan['shift_tags'].items()):
         add_tags(client, arns, {SHIFT: value})
+    # Not undone when refused: another run may have moved these rules meanwhile (the PriorityInUse of a race),
+    # and its move needs the record; a record left on a rule that never moved reads as back, and off removes it.
     set_priorities(client, plan['move_batches'])
     if plan['unshift']:
         remove_tags(client, plan['unshift'], [SHIFT])

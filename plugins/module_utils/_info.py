@@ -293,6 +293,10 @@ def listener_summary(listener, rules, default_actions, markers=None):
         moved_rules=[dict(arn=r['arn'], priority=r['priority'],
                           original_priority=r['priority'] - _tags.parse_shift(r['tags'], r['priority']))
                      for r in foreign if _tags.parse_shift(r['tags'], r['priority'])],
+        # Records of rules already back where they came from (an off cut short after the restore, or a move that
+        # was refused): nothing to move, only the tags to remove, which off does.
+        stale_shift_records=sorted(r['arn'] for r in foreign
+                                   if _tags.SHIFT in r['tags'] and not _tags.parse_shift(r['tags'], r['priority'])),
         routes=routes(foreign, default_actions),
     )
 

@@ -39,6 +39,10 @@ PAUSE_REFUSED = {
     'config': 'sorry_kubeconfig and sorry_kube_context',
 }
 EXAMPLE_REGIONS = ('us-east-1', 'eu-west-1', 'ap-northeast-1')
+# A two-letter area, one or more words, a number: the shape of every AWS region so far.
+REGION_SHAPE = re.compile(r'^[a-z]{2}(-[a-z]+)+-[0-9]+$')
+# The entry points that take sorry_until (shown on the page, ends the window): a bad one never stops `off`.
+UNTIL_ENTRIES = ('on', 'prepare')
 
 
 def endpoint_partitions():
@@ -63,6 +67,8 @@ def region_problem(region, partitions):
     for _name, pattern, regions in partitions:
         if text in regions or (pattern and re.match(pattern, text)):
             return ''
+    if REGION_SHAPE.match(text):
+        return ''  # shaped like every AWS region (us-east-1, us-gov-west-1, mx-central-1): newer than this botocore
     close = difflib.get_close_matches(text.strip().lower(), sorted(r for _n, _p, regions in partitions for r in regions), n=3, cutoff=0.8)
     return ("sorry_region: '%s' is not an AWS region: botocore knows no region of that name, nor has any of its "
             "partitions regions of that form (e.g. %s)%s" % (
@@ -80,10 +86,11 @@ def until_problem(until):
             'or 2030-04-30T21:00:00Z (the end of maintenance the page shows)' % str(until).strip())
 
 
-def input_problems(region, until='', partitions=None):
-    """The problems of sorry_region and sorry_until ('' to leave it unchecked), [] when all is well."""
+def input_problems(region, until='', partitions=None, entry=None):
+    """The problems of sorry_region and sorry_until, [] when all is well. ``entry``: the playbook (on, off, ...);
+    sorry_until is checked only for UNTIL_ENTRIES (and always when ``entry`` is None)."""
     problems = [region_problem(region, endpoint_partitions() if partitions is None else partitions),
-                until_problem(until)]
+                until_problem(until) if entry is None or entry in UNTIL_ENTRIES else '']
     return [p for p in problems if p]
 
 

@@ -30,7 +30,7 @@ SHORT_CHARS = 600
 
 WHAT = {
     'auth': 'the Kubernetes API refused the credentials (HTTP {status} or an auth plugin failure)',
-    'config': 'the Kubernetes client configuration could not be used (kubeconfig, context or auth plugin)',
+    'config': 'the Kubernetes client configuration could not be used (kubeconfig or context)',
     'tls': 'the TLS connection to the Kubernetes API failed',
     'connection': 'the Kubernetes API cannot be reached',
     'conflict': 'a write met a 409 Conflict',
@@ -85,6 +85,10 @@ def classify(exc):
             return 'connection'
         return 'other'
     chain = _chain(exc)
+    # The client's exec credential plugin (aws eks get-token) fails with a ConfigException "exec: ...": that is the
+    # credentials (AWS or STS in trouble), not the kubeconfig, and counts as auth.
+    if any(_is_config(item) and 'exec:' in str(item) for item in chain):
+        return 'auth'
     if any(_is_config(item) for item in chain):
         return 'config'
     if any(_is_tls(item) for item in chain):

@@ -196,6 +196,12 @@ def plan_absent(spec, listener):
         occupied = _occupied_after(listener['rules'], set(plan['deletes']))
         plan['move_batches'] = _priorities.schedule(moves, occupied)
         plan['moved_rules'] = _moved(moves)
+        # A +k record of an earlier version says "k below where I am": once the rule is back that would be wrong, so
+        # it becomes from=N before the move, and a rerun after a lost answer reads the rule as back.
+        legacy = dict((r['arn'], r) for r in foreign if _tags.is_legacy_shift(r['tags']))
+        for arn, _old, new in moves:
+            if arn in legacy:
+                plan['shift_tags'].setdefault(_tags.origin_value(new), []).append(arn)
         # Every record goes once the rules are back, also a stale one on a rule already back (an off whose
         # restore answered but whose RemoveTags did not); while any rule cannot go back, every record stays.
         plan['unshift'] = [] if conflicts else sorted(r['arn'] for r in foreign if _tags.SHIFT in r['tags'])

@@ -39,6 +39,7 @@ from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _rules
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan
+from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
 
 PHASE_NAMES = {'present': ('bypass and passthrough', 'sorry and preview'), 'absent': ('sorry and preview', 'bypass')}
 
@@ -138,16 +139,23 @@ def _swap(value, created):
 
 
 def shadowed_copies(rules):
-    """ARNs of the owned rules behind another of the same kind, name and part (``rules`` as read; the first, by
-    priority, is kept, as ``_plan.plan_present`` keeps it), in priority order."""
+    """ARNs of the owned rules behind an identical one of the same kind, name and part (``rules`` as read; the
+    first, by priority, is kept, as ``_plan.plan_present`` keeps it), in priority order.
+
+    Only exact copies (the same conditions and actions, the same recorded hash) go: requests never reach them, so
+    deleting them changes no routing. A rule that differs (another run's other CIDRs or page), a pinned rule and one
+    whose part cannot be read stay; the re-plan from the same read puts the set right."""
     owned, _foreign = _plan.classify(rules)
-    seen = set()
+    first = {}
     extra = []
     for rule in sorted(owned, key=lambda item: item['priority']):
         key = tuple(rule['owner'][:3])
-        if key in seen:
+        kept = first.setdefault(key, rule)
+        if kept is rule or key[2] < 0 or rule['tags'].get(_tags.PINNED) == 'true':
+            continue
+        if rule['tags'].get(_tags.HASH) == kept['tags'].get(_tags.HASH) and _rules.same_rule(
+                kept['conditions'], kept['actions'], rule['conditions'], rule['actions']):
             extra.append(rule['arn'])
-        seen.add(key)
     return extra
 
 

@@ -342,9 +342,11 @@ def markers_on_alb(info):
 
 
 def off_ports(info):
-    """Ports whose listener holds a sorry or bypass rule of ours, or a rule we moved: what `off` works on."""
+    """Ports whose listener holds a sorry or bypass rule of ours, a rule we moved or a record of a move left on a
+    rule already back: what `off` works on."""
     return [listener.get('port') for listener in (info or {}).get('listeners') or []
-            if listener.get('moved_rules') or any(r.get('kind') in SWITCHED_KINDS for r in listener.get('owned_rules') or [])]
+            if listener.get('moved_rules') or listener.get('stale_shift_records')
+            or any(r.get('kind') in SWITCHED_KINDS for r in listener.get('owned_rules') or [])]
 
 
 def lbc_rule_tags(lbc, eks_outage):

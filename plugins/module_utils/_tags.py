@@ -144,7 +144,14 @@ def parse_shift(tags, priority):
     if match:
         return priority - int(match.group(1))
     match = _SHIFT_RE.match(value)
-    return int(match.group(1)) if match else 0
+    if not match or priority - int(match.group(1)) < 1:
+        return 0  # none, unreadable, or a +k record that cannot hold: the rule is back already
+    return int(match.group(1))
+
+
+def is_legacy_shift(tags):
+    """A shift record of earlier versions (``+k``): relative, so it must become ``from=N`` before the rule moves."""
+    return bool(_SHIFT_RE.match((tags or {}).get(SHIFT, '')))
 
 
 def informational(tags):

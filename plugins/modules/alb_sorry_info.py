@@ -221,6 +221,13 @@ listeners:
         original_priority:
           description: The priority it gets back when the last owned rule is removed.
           type: int
+    stale_shift_records:
+      description:
+        - ARNs of rules this collection does not own that still carry its C(sorrypage:shift) record but are at the
+          priority it names (an C(off) cut short between putting them back and removing the record, or a move that
+          was refused). C(off) removes the records.
+      type: list
+      elements: str
     routes:
       description:
         - Where the application's own rules (not this collection's) send requests, host by host - the target groups a

@@ -38,10 +38,11 @@ def test_every_site_shows_the_page_lets_the_office_through_and_is_back_exactly(r
 
 
 @pytest.mark.parametrize('step', ['on', 'off'])
-def test_every_20th_elbv2_call_was_throttled_and_retried(result, step):
+def test_every_20th_elbv2_call_was_throttled_and_the_run_still_succeeded(result, step):
+    """A throttled call never reaches moto: the run succeeding on every site (the tests above) means each was
+    retried; here, that the throttling really happened in this run."""
     calls = result[step]['calls']
     assert calls['elbv2_calls'] >= 20 * SITES // 2
     # The counter runs over both runs; within one run, the 20th calls are one in 20 give or take one.
     assert abs(calls['throttled'] - calls['elbv2_calls'] / 20.0) <= 1
-    assert calls['throttled'] >= 1
-    assert result['throttles_applied'] == result['elbv2_seen'] // 20
+    assert calls['throttled'] >= 1 and result[step]['rc'] == 0 and result[step]['failed_hosts'] == []

@@ -16,7 +16,8 @@ PARTITIONS = [('aws', r'^(us|eu|ap)\-\w+\-\d+$', ['eu-west-1', 'us-east-1', 'us-
 
 
 @pytest.mark.parametrize('region', ['us-east-1', 'eu-west-1', 'cn-north-1',
-                                    'eu-south-9'])   # newer than the data, shaped like the aws partition's regions
+                                    'eu-south-9',    # newer than the data, shaped like the aws partition's regions
+                                    'mx-central-1', 'us-gov-west-1'])  # not in the data, shaped like every region
 def test_a_known_region_or_one_shaped_like_a_partitions_passes(region):
     assert C.region_problem(region, PARTITIONS) == ''
 
@@ -70,6 +71,13 @@ def test_input_problems_lists_both_and_leaves_until_unchecked_when_not_given():
     assert [p.split(':')[0] for p in both] == ['sorry_region', 'sorry_until']
     assert C.input_problems('us-east-1', '', partitions=PARTITIONS) == []
     assert C.input_problems('us-east-1', partitions=PARTITIONS) == []
+
+
+@pytest.mark.parametrize('entry, checked', [('on', True), ('prepare', True), (None, True), ('off', False),
+                                            ('status', False), ('', False)])
+def test_sorry_until_is_checked_for_on_and_prepare_only(entry, checked):
+    problems = C.input_problems('us-east-1', 'next tuesday', partitions=PARTITIONS, entry=entry)
+    assert [p.split(':')[0] for p in problems] == (['sorry_until'] if checked else [])
 
 
 ALB = {'driver': 'alb', 'eks_outage': 'auto', 'resolved': True}

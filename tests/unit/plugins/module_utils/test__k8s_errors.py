@@ -59,9 +59,18 @@ def test_classify_by_type_and_status(exc, kind):
 
 def test_config_errors_are_told_apart_when_the_client_is_installed():
     config = pytest.importorskip('kubernetes.config.config_exception')
-    exc = raised_from(RuntimeError('Could not create API client: x'), config.ConfigException('exec: process returned 1'))
+    exc = raised_from(RuntimeError('Could not create API client: x'), config.ConfigException('Invalid kube-config file'))
     assert errors.classify(exc) == 'config'
     assert errors.classify(config.ConfigException('Invalid kube-config file')) == 'config'
+
+
+def test_a_failing_exec_credential_plugin_is_auth_not_config():
+    """aws eks get-token failing (AWS or STS in trouble) is the credentials, not the kubeconfig: the ALB driver
+    must still switch then (config refuses `on` before the switch, _input_checks.PAUSE_REFUSED)."""
+    config = pytest.importorskip('kubernetes.config.config_exception')
+    exc = raised_from(RuntimeError('Could not create API client: x'),
+                      config.ConfigException('exec: process returned 255. An error occurred (ExpiredToken)'))
+    assert errors.classify(exc) == 'auth'
 
 
 def test_short_of_an_api_error_has_status_reason_and_message_only():

@@ -272,7 +272,7 @@ def test_the_client_configuration_failing_is_a_failure_even_in_outage_mode():
     outcome, failure = lp.run(broken, ctx(mode='true'), 'paused')
     assert outcome is None
     assert failure.startswith('Could not pause the AWS Load Balancer Controller: the Kubernetes client configuration could not be '
-                              'used (kubeconfig, context or auth plugin) (ConfigException: Invalid kube-config file.')
+                              'used (kubeconfig or context) (ConfigException: Invalid kube-config file.')
 
 
 def test_status_never_fails_on_a_cluster_problem():

@@ -390,6 +390,20 @@ def test_records_of_earlier_versions_are_read_and_replaced_when_moved_again():
     off = _plan.plan_absent(spec(), listener)
     assert off['moved_rules'] == [{'arn': 'lbc%d' % p, 'from': p + 10, 'to': p} for p in (1, 2, 3)]
     assert off['unshift'] == ['lbc1', 'lbc2', 'lbc3']
+    # the relative record becomes absolute before the move: a lost answer leaves rules that read as back
+    assert off['shift_tags'] == {'from=1': ['lbc1'], 'from=2': ['lbc2'], 'from=3': ['lbc3']}
+    back = copy.deepcopy(listener)
+    for rule in back['rules']:
+        rule['priority'] -= 10
+    assert not _plan.plan_absent(spec(), execute(back, dict(off, move_batches=[], unshift=[], deletes=[])))['move_batches']
+
+
+def test_a_legacy_record_that_cannot_hold_is_read_as_back_and_removed():
+    listener = controller_listener()
+    for rule in listener['rules']:
+        rule['tags'][_tags.SHIFT] = '+10'  # at 1..3: 10 below would be under 1
+    off = _plan.plan_absent(spec(), listener)
+    assert off['move_batches'] == [] and off['warnings'] == [] and off['unshift'] == ['lbc1', 'lbc2', 'lbc3']
 
 
 def test_records_stay_while_a_rule_cannot_go_back():

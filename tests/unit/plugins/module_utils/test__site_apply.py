@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.sorrypage.aws.plugins.module_utils import _elbv2
 from ansible_collections.sorrypage.aws.plugins.module_utils import _plan
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_apply as A
+from ansible_collections.sorrypage.aws.plugins.module_utils import _rules as R
 from ansible_collections.sorrypage.aws.plugins.module_utils import _site_plan as S
 from ansible_collections.sorrypage.aws.plugins.module_utils import _tags
 
@@ -413,3 +414,20 @@ def test_shadowed_copies_are_the_ones_behind_the_first_of_each_kind_name_and_par
              dict(rule, arn='s0-late', priority=9, tags=_tags.ownership_tags('sorry', 'office', 0, 'h'))]
     assert A.shadowed_copies(owned) == ['b1-late', 's0-late']
     assert A.shadowed_copies([r for r in owned if not r['arn'].endswith('-late')]) == []
+
+
+def test_a_rule_behind_that_differs_is_not_a_copy_and_stays():
+    """Another run with other inputs (other CIDRs), a pinned rule, an unreadable part: never deleted as copies."""
+    office = [R.source_ip_condition(['10.0.0.0/8'])]
+    other_cidrs = [R.source_ip_condition(['192.0.2.0/24'])]
+    forward = [R.forward('arn:tg/web')]
+
+    def rule(arn, priority, conditions, part=1, pinned=False):
+        tags = _tags.ownership_tags('bypass', 'office', part, R.rule_hash(conditions, forward))
+        if pinned:
+            tags[_tags.PINNED] = 'true'
+        return dict(arn=arn, priority=priority, conditions=conditions, actions=forward, tags=tags)
+    assert A.shadowed_copies([rule('front', 2, office), rule('copy', 5, office)]) == ['copy']
+    assert A.shadowed_copies([rule('front', 2, office), rule('differs', 5, other_cidrs)]) == []
+    assert A.shadowed_copies([rule('front', 2, office), rule('pinned', 5, office, pinned=True)]) == []
+    assert A.shadowed_copies([rule('front', 2, office, part='x'), rule('bad', 5, office, part='x')]) == []

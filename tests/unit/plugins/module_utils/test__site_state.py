@@ -571,3 +571,16 @@ def test_ingress_state_warns_when_our_edit_drifted_and_says_when_the_ingress_was
     assert '  Ingress: could not be read (connection refused)' in state['lines']
     # without the record's info, the listener says who and when as unknown
     assert '  HTTPS:443 ON since ? by ?' in state['lines']
+
+
+def test_records_left_on_rules_already_back_are_work_for_off():
+    """An off cut short after the restore (or a refused move) leaves sorrypage:shift=from=N on rules at N: nothing is
+    shifted, nothing to warn about, but off must run on the listener to remove the records."""
+    back = foreign(4)
+    back['tags'] = {_tags.SHIFT: _tags.origin_value(4)}
+    summary = listener(443, [back, foreign(5)])
+    assert summary['moved_rules'] == [] and summary['stale_shift_records'] == ['arn:rule/foreign-4']
+    state = state_of(info(summary))
+    assert state['warnings'] == []
+    assert state['off_ports'] == [443]
+    assert state_of(info(listener(443, [foreign(4), foreign(5)])))['off_ports'] == []
