@@ -6,13 +6,21 @@ moto refuses an 11th tag on an ELBv2 resource (its ``add_tags`` checks for
 This launcher replaces that one check, before the server starts, with AWS's:
 ``TooManyTags`` when a call would leave a resource with more than 50 tags,
 counting the keys it adds (a key already there is an update, not a new tag).
-Creating a resource with more than 50 tags is refused the same way. Then it
-runs ``moto.server.main`` with the arguments given, as ``python -m
-moto.server`` does.
+Creating a resource with more than 50 tags is refused the same way.
+
+moto's backends are plain dicts and lists, not safe for threads, while its
+server answers every connection in a thread of its own: two requests at
+once (tests run several clients against one server) can meet a dict
+changing under an iteration and get an HTML "500 Internal Server Error"
+that no AWS service sends. The launcher answers one request at a time
+(``serialise_requests``), as one AWS endpoint looks to a client: each call
+atomic. Then it runs ``moto.server.main`` with the arguments given, as
+``python -m moto.server`` does.
 """
 import functools
 import inspect
 import sys
+import threading
 
 import moto.server
 from moto.elbv2 import models as elbv2_models
@@ -69,8 +77,25 @@ def raise_elbv2_tag_quota():
         setattr(backend, name, _check_create(method))
 
 
+def serialise_requests():
+    """moto's WSGI application answers one request at a time in this process; idempotent."""
+    app = moto.server.DomainDispatcherApplication
+    if getattr(app.__call__, 'sorrypage_serialised', False):
+        return
+    original = app.__call__
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def call(self, environ, start_response):
+        with lock:
+            return original(self, environ, start_response)
+    call.sorrypage_serialised = True
+    app.__call__ = call
+
+
 def main(argv=None):
     raise_elbv2_tag_quota()
+    serialise_requests()
     moto.server.main(sys.argv[1:] if argv is None else argv)
 
 
