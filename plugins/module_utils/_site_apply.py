@@ -15,10 +15,11 @@ PriorityInUse or RuleNotFound: the listener is read and planned again, once
 per phase. Two runs can still each create the same part of a set, at
 different priorities (each planned from a read without the other's rule),
 and no call fails. So once a run has met another writer, it reads every
-listener again after creating rules on it and deletes the copies behind
-the first of each kind, name and part (``shadowed_copies``): a copy behind
-an identical rule is never reached, so deleting it changes no routing, and
-every run that reads picks the same copies.
+listener again after creating rules on it and deletes the exact copies
+(same conditions, actions and hash) behind the first of each kind, name and
+part (``shadowed_copies``): a copy behind an identical rule is never
+reached, so deleting it changes no routing, and every run that reads picks
+the same copies. A rule of that part that differs is left to the re-plan.
 """
 
 from __future__ import absolute_import, division, print_function
