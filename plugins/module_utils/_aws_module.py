@@ -24,6 +24,10 @@ own ``__init__`` already fails on invalid arguments (that result's invocation
 holds every option) and logs the invocation to syslog/journald by the spec's
 ``no_log``, and sorry_asset_upload's action plugin validates with the spec
 alone (``_build``), in the controller, without a module.
+
+A 5xx answered with an HTML page (a proxy in between) is read as the server
+error it is, retried and then reported, not a parser traceback
+(``server_error_page``).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -68,6 +72,11 @@ class SorryAWSModule(AnsibleAWSModule):
             kwargs['argument_spec'] = spec
         super(SorryAWSModule, self).__init__(**kwargs)
 
+    def client(self, service, retry_decorator=None, **extra_params):
+        conn = super(SorryAWSModule, self).client(service, retry_decorator=retry_decorator, **extra_params)
+        conn.meta.events.register('before-parse', server_error_page)
+        return conn
+
     def _should_inject_warnings(self):
         # ansible-core's own AnsibleModule.warn puts them in the result
         return False
@@ -81,6 +90,20 @@ class SorryAWSModule(AnsibleAWSModule):
         if self._failure_hint and 'msg' in kwargs:
             kwargs['msg'] = '%s\n%s' % (kwargs['msg'], self._failure_hint)
         super(SorryAWSModule, self).fail_json(*args, **kwargs)
+
+
+def server_error_page(response_dict, **kwargs):  # pylint: disable=unused-argument
+    """botocore ``before-parse`` handler: a 5xx answered with an HTML page instead of the service's error document.
+
+    A proxy or load balancer between us and AWS (or a server's own crash page) may answer ``<!DOCTYPE html>...``;
+    botocore only recognises a page starting with ``<html>``, so any other raised ResponseParserError: no retry,
+    and the module ended in a traceback. With the page emptied, botocore reads the answer as the server error it is:
+    retried like any 5xx, then a ClientError whose code is the HTTP status, reported as a message.
+    """
+    if response_dict.get('status_code', 0) >= 500 and isinstance(response_dict.get('body'), bytes):
+        start = response_dict['body'].lstrip()[:15].lower()
+        if start.startswith(b'<!doctype html') or start.startswith(b'<html'):
+            response_dict['body'] = b''
 
 
 def credentials_hint(exception):

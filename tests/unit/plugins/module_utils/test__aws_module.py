@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sorrypage.aws.plugins.module_utils._aws_module import (
-    NO_CREDENTIALS_HINT, SorryAWSModule, credentials_hint)
+    NO_CREDENTIALS_HINT, SorryAWSModule, credentials_hint, server_error_page)
 
 
 # A module's exit in a fresh interpreter: once anything has imported
@@ -106,3 +106,91 @@ def test_other_failures_get_no_hint(capsys):
     result = fail_aws(capsys, EndpointConnectionError(endpoint_url='http://127.0.0.1:9'))
     assert result['msg'] == ('could not describe the load balancer: Could not connect to the endpoint URL: '
                              '"http://127.0.0.1:9"')
+
+
+class _PageServer:
+    """A loopback HTTP server answering every request with ``status`` and ``body`` (a proxy's error page)."""
+
+    def __init__(self, status, body):
+        import http.server
+        import threading
+        server = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # pylint: disable=invalid-name
+                self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                server.requests += 1
+                self.send_response(status)
+                self.send_header('Content-Type', 'text/html')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):  # pylint: disable=arguments-differ
+                pass
+
+        self.httpd = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.httpd.server_port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+HTML_500 = b'<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n'
+
+
+def _elbv2(url, handler=True):
+    import boto3
+    from botocore.config import Config
+    client = boto3.client('elbv2', region_name='us-east-1', endpoint_url=url, aws_access_key_id='k',
+                          aws_secret_access_key='s', config=Config(retries={'mode': 'standard', 'total_max_attempts': 2}))
+    if handler:
+        client.meta.events.register('before-parse', server_error_page)
+    return client
+
+
+def test_an_html_server_error_page_is_a_retried_server_error_not_a_parser_traceback(monkeypatch):
+    monkeypatch.setattr('time.sleep', lambda seconds: None)
+    with _PageServer(500, HTML_500) as server:
+        with pytest.raises(ClientError) as raised:
+            _elbv2(server.url).describe_load_balancers()
+    assert raised.value.response['Error']['Code'] == '500'
+    assert 'Internal Server Error' in str(raised.value)
+    assert server.requests == 2        # retried as a server error (2 attempts in all)
+
+
+def test_without_the_handler_botocore_cannot_parse_that_page(monkeypatch):
+    from botocore.parsers import ResponseParserError
+    monkeypatch.setattr('time.sleep', lambda seconds: None)
+    with _PageServer(500, HTML_500) as server:
+        with pytest.raises(ResponseParserError):
+            _elbv2(server.url, handler=False).describe_load_balancers()
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize('status, body', [
+    (500, b'<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>'),
+    (400, b'<!doctype html><title>Bad Request</title>'),
+    (503, b'{"__type": "ThrottlingException"}'),
+])
+def test_service_answers_and_client_errors_are_left_as_they_are(status, body):
+    response = {'status_code': status, 'body': body, 'headers': {}}
+    server_error_page(response)
+    assert response['body'] == body
+
+
+def test_every_client_of_the_module_gets_the_handler():
+    with patch_module_args({'region': 'us-east-1', 'endpoint_url': 'http://127.0.0.1:9'}):
+        module = SorryAWSModule(argument_spec={}, supports_check_mode=True)
+    client = module.client('elbv2')
+    response = {'status_code': 502, 'body': b'  <HTML><body>Bad Gateway</body></HTML>', 'headers': {}}
+    client.meta.events.emit('before-parse.elastic-load-balancing.DescribeRules', response_dict=response,
+                            operation_model=None, customized_response_dict={})
+    assert response['body'] == b''
