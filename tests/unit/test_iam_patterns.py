@@ -260,3 +260,33 @@ def test_the_policy_has_no_wildcard_action_and_star_resources_only_where_aws_all
         assert st['Effect'] == 'Allow' and all('*' not in a for a in _listed(st['Action'])), st
         if '*' in _listed(st['Resource']):
             assert set(_listed(st['Action'])) <= star_ok, st
+
+
+def execution_role_documents(path=os.path.join(REPO, 'docs', 'iam-policy.md')):
+    """The trust policy and the permission of the auto-off execution role, as docs/iam-policy.md shows them, with
+    its placeholders filled with the sandbox's account, region and load balancer."""
+    with open(path, encoding='utf-8') as handle:
+        text = handle.read()
+    section = text.split('## The auto-off execution role', 1)[1].split('\n## ', 1)[0]
+    blocks = re.findall(r'```json\n(.*?)```', section, re.S)
+    assert len(blocks) == 2, 'docs/iam-policy.md: the execution role section should show two JSON documents'
+    filled_in = [b.replace('<account>', SANDBOX_ACCOUNT).replace('<region>', 'us-east-1').replace('<lb-name>', LB)
+                 for b in blocks]
+    return [json.loads(block) for block in filled_in]
+
+
+def test_the_execution_role_trusts_only_the_scheduler_of_the_account():
+    trust, _permission = execution_role_documents()
+    [statement] = trust['Statement']
+    assert statement['Effect'] == 'Allow' and statement['Action'] == 'sts:AssumeRole'
+    assert statement['Principal'] == {'Service': 'scheduler.amazonaws.com'}
+    assert statement['Condition'] == {'StringEquals': {'aws:SourceAccount': SANDBOX_ACCOUNT}}
+
+
+def test_the_execution_role_may_delete_the_site_rules_and_nothing_else():
+    _trust, permission = execution_role_documents()
+    assert policy_actions(permission) == ['elasticloadbalancing:DeleteRule']
+    assert allows(permission, 'elasticloadbalancing:DeleteRule', RULE)
+    assert not allows(permission, 'elasticloadbalancing:DeleteRule', OTHER_RULE)
+    assert not allows(permission, 'elasticloadbalancing:DeleteRule', LISTENER)
+    assert not allows(permission, 'elasticloadbalancing:ModifyRule', RULE)
