@@ -49,7 +49,8 @@ units: venv
 	bash hack/ansible-test.sh units
 
 integration: venv chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --durations=25 tests/integration
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 \
+	  --junitxml=tests/output/integration-junit.xml tests/integration
 
 lint: venv
 	$(BIN)/ansible-lint --profile production

@@ -4,7 +4,9 @@ By default every endpoint is the local sandbox. Set SORRY_TEST_AWS_ENDPOINT_URL
 (and SORRY_TEST_KUBECONFIG) to point the non-destructive tests at another
 endpoint; tests marked ``sandbox_only`` are then skipped (tests/README.md).
 """
+import collections
 import itertools
+import json
 import os
 
 import pytest
@@ -17,13 +19,48 @@ _EXTERNAL_AWS = os.environ.get('SORRY_TEST_AWS_ENDPOINT_URL')
 _site_numbers = itertools.count(1)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
-    if _EXTERNAL_AWS is None:
-        return
-    skip = pytest.mark.skip(reason='sandbox only: SORRY_TEST_AWS_ENDPOINT_URL points elsewhere')
+    if _EXTERNAL_AWS is not None:
+        skip = pytest.mark.skip(reason='sandbox only: SORRY_TEST_AWS_ENDPOINT_URL points elsewhere')
+        for item in items:
+            if 'sandbox_only' in item.keywords:
+                item.add_marker(skip)
+    schedule(items)
+
+
+def schedule(items):
+    """Group and order the tests for ``make integration`` (pytest-xdist ``--dist loadgroup --no-loadscope-reorder``).
+
+    The tests of a file that share a module-scoped fixture (a whole maintenance cycle, a sandbox) go to one worker
+    together: spread over the workers, each would build the fixture again. Then the longest work first (by
+    tests/integration/durations.json, a past run's seconds per test; an unknown test counts 5 s), so no long test
+    starts last while the other workers idle. Only the order changes, never what a test does.
+    """
+    weights = _durations()
+    scopes, first = {}, {}
+    for index, item in enumerate(items):
+        scope = item.nodeid
+        if any(defs and defs[-1].scope == 'module' for defs in item._fixtureinfo.name2fixturedefs.values()):  # pylint: disable=protected-access
+            scope = item.nodeid.split('::')[0]
+            item.add_marker(pytest.mark.xdist_group(scope))
+        scopes[item.nodeid] = scope
+        first.setdefault(scope, index)
+    total = collections.Counter()
     for item in items:
-        if 'sandbox_only' in item.keywords:
-            item.add_marker(skip)
+        total[scopes[item.nodeid]] += weights.get(item.nodeid, 5.0)
+    order = {item.nodeid: (-total[scopes[item.nodeid]], first[scopes[item.nodeid]], index)
+             for index, item in enumerate(items)}
+    items.sort(key=lambda item: order[item.nodeid])
+
+
+def _durations():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'durations.json')
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
 
 
 @pytest.fixture(scope='session', autouse=True)
