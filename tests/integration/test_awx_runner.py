@@ -299,7 +299,7 @@ def test_alb_driver_jobs_prepare_on_status_off(tmp_path, awx_env):  # pylint: di
 # ---------------------------------------------------------------- auto: the Ingress driver, the stand-in controller running
 
 def test_auto_driver_jobs_on_status_off_through_the_ingress(tmp_path, awx_env):  # pylint: disable=unused-argument
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False) as box:
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False) as box:
         box.reconciler.wait_for_pass()
         before = listeners(box)
         awx = Controller(tmp_path, box)

@@ -29,13 +29,13 @@ CONTROLLER = ('kube-system', 'aws-load-balancer-controller')
 
 @pytest.fixture()
 def sandbox():
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False) as box:
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False) as box:
         yield box
 
 
 @pytest.fixture()
 def group_sandbox():
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False,
                  ingress_group='shopgroup') as box:
         yield box
 
@@ -327,7 +327,7 @@ def test_off_while_another_sites_outage_holds_the_controller_deletes_our_rules_d
     """Two sites of one cluster: shop is on through the Ingress, then blog's outage pauses the controller. shop's
     off cannot go through the Ingress (nobody programs the ALB): our edit comes out of the Ingress and our rules -
     the controller's - are deleted from the ALB directly, and it says so."""
-    with Sandbox(site_names=('shop', 'blog'), pod_delay=0, controller=True, controller_interval=0.05, ingress=True,
+    with Sandbox(site_names=('shop', 'blog'), pod_delay=0, controller=True, controller_interval=0.5, ingress=True,
                  path_routed=False) as box:
         shop, blog = Book(tmp_path, box, 0), Book(tmp_path, box, 1, sorry_eks_outage=True)
         before_shop = ingresses(box)
@@ -407,7 +407,7 @@ def test_prepare_installs_the_preview_through_the_ingress_any_day_and_takes_it_o
 
 # ---------------------------------------------------------------- ssl-redirect: the page on HTTPS only
 def test_with_ssl_redirect_the_page_goes_on_https_only_and_status_says_so(tmp_path):
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False,
                  redirect_http=True) as box:
         book = Book(tmp_path, box, sorry_verify_url=box.url_for(443) + '/')
         res = book.run('on')

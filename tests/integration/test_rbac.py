@@ -246,14 +246,14 @@ def _run(box, steps, scenario, book, entries, hold=(), expect_driver=None):
 def record_cycle(tmp_path):
     """Every playbook run of the cycle -> Step(scenario, step, summary, logged requests); the idle logs."""
     steps, idle, cycle = [], [], ('prepare', 'on', 'status', 'verify', 'off')
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False) as box:
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False) as box:
         idle.append(_as_operator(box))
         # the ALB driver writes the rules, then pauses the controller: the stand-in holds still meanwhile
         _run(box, steps, ALB, Book(tmp_path / 'alb', box, sorry_driver='alb', sorry_eks_outage='auto'), cycle,
              hold=('on',), expect_driver='alb')
         assert controller_replicas(box) == 2
         _run(box, steps, OWN, Book(tmp_path / 'own', box), cycle, expect_driver='ingress')
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False,
                  ingress_group='shopgroup') as box:
         idle.append(_as_operator(box))
         # the controller does not act on our edit (our own Ingress in the group, created): the failure path reads

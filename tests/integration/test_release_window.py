@@ -25,7 +25,7 @@ NEW_IMAGE = 'shop-web:2.0'
 
 @pytest.fixture()
 def sandbox():
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False,
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False,
                  app_pods=True) as box:
         yield box
 

@@ -419,7 +419,7 @@ def test_ingress_crud_through_the_real_client_with_409_on_a_stale_resource_versi
 
 
 def test_sandbox_ingress_mode_runs_the_controller_from_the_ingress():
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True) as sandbox:
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True) as sandbox:
         assert sandbox.reconciler.ingress_stack == 'shop/main' and sandbox.ingresses[0]['ingresses'] == ['shop/main']
         assert sandbox.reconciler.wait_for_pass() is True
         assert (sandbox.reconciler.errors, sandbox.reconciler.changes) == ([], [])

@@ -138,7 +138,7 @@ def where(values, outdir):
 
 def _cycle(workdir, variant):
     """The whole cycle at -vvv in a sandbox of its own; JSON data: the secrets, where the files are, outputs, states."""
-    with Sandbox(pod_delay=0, controller=True, controller_interval=0.05, ingress=True, path_routed=False) as box:
+    with Sandbox(pod_delay=0, controller=True, controller_interval=0.5, ingress=True, path_routed=False) as box:
         return _cycle_in(box, workdir, variant)
 
 

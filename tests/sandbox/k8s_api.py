@@ -232,6 +232,9 @@ class K8sApi:
         self.kubeconfig = None
         self.request_log = []
         self.unknown_requests = []
+        # called after each write a client made over HTTP (not the in-process ones, so a controller writing
+        # events or status does not wake itself): the sandbox's controller reconciles at once, as on a watch event
+        self.write_listeners = []
         self._lock = threading.RLock()
         self._objects = {}        # (plural, namespace or '', name) -> object
         self._pod_timing = {}     # pod uid -> {'ready_at': t, 'gone_at': t}
@@ -667,7 +670,11 @@ class K8sApi:
         with self._lock:
             self._sync()
             code, obj = self._handle(method, plural, namespace, name, sub, query, body, content_type)
-            return code, copy.deepcopy(obj)
+            answer = code, copy.deepcopy(obj)
+        if method in ('POST', 'PUT', 'PATCH', 'DELETE') and code < 400:
+            for listener in list(self.write_listeners):
+                listener()
+        return answer
 
     def _handle(self, method, plural, namespace, name, sub, query, body, content_type):
         dry_run = 'All' in query.get('dryRun', [])

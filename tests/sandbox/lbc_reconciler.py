@@ -134,6 +134,7 @@ class LbcReconciler:
         self._started_ticks = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = None
         self.acting = True
         # The real controller rewrites a listener's rules one call at a time; a test that must see every state in
@@ -386,10 +387,17 @@ class LbcReconciler:
                 self._cond.notify_all()
         return active
 
+    def poke(self):
+        """A client wrote to the Kubernetes API: the running loop starts its next pass now instead of at the end of
+        its interval, as the real controller reconciles on a watch event. Otherwise it passes every ``interval``
+        seconds (pods that become ready or go; what changed on the ALB, which it does not watch)."""
+        self._wake.set()
+
     def _run(self):
         while not self._stop.is_set():
+            self._wake.clear()
             self._tick()
-            self._stop.wait(self.interval)
+            self._wake.wait(self.interval)
 
     def start(self):
         self._stop.clear()
@@ -399,6 +407,7 @@ class LbcReconciler:
 
     def stop(self):
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
             self._thread = None
@@ -407,6 +416,8 @@ class LbcReconciler:
         """Wait for a whole loop that started after this call; True if it reconciled, False if it was idle."""
         with self._cond:
             target = self._started_ticks + 1
+        self.poke()
+        with self._cond:
             if not self._cond.wait_for(lambda: self.ticks >= target, timeout):
                 raise TimeoutError('the reconciler made no pass within %ss' % timeout)
             return self.last_tick_active

@@ -101,6 +101,10 @@ class Sandbox:
             self.reconciler = LbcReconciler(self.kube, elbv2=elbv2, listener_arns=listeners,
                                             interval=self.controller_interval).start()
             self.reconcilers = [self.reconciler]
+        for reconciler in self.reconcilers:
+            # A client's write to the Kubernetes API (a playbook's) wakes the controller at once, as a watch event
+            # does the real one. It does not watch the ALB: changes there wait for its next pass.
+            self.kube.write_listeners.append(reconciler.poke)
 
     def app_targets(self):
         """{podIP: image} of the pods running now (Terminating ones too: their process still answers)."""
