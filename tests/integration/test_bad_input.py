@@ -259,8 +259,9 @@ def shared_once(tmp_path_factory, name, compute):
     """``compute()`` (JSON data) once per test run, even when pytest-xdist spreads the tests over workers.
 
     ``make test`` keeps the tests of a module with module fixtures on one worker (``--dist loadgroup``,
-    conftest.py); run with ``--dist load`` they may land on several workers, each with its own module fixtures. The first worker computes under a lock and leaves the result in
-    a file of this run (PYTEST_XDIST_TESTRUNUID); the others read it. Without xdist: computed here.
+    conftest.py); run with ``--dist load`` they may land on several workers, each with its own module fixtures.
+    The first worker computes under a lock and leaves the result in a file of this run
+    (PYTEST_XDIST_TESTRUNUID); the others read it. Without xdist: computed here.
     """
     run = os.environ.get('PYTEST_XDIST_TESTRUNUID')
     if not run:
