@@ -32,8 +32,10 @@ def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argu
 def schedule(items):
     """Group and order the tests for ``make integration`` (pytest-xdist ``--dist loadgroup --no-loadscope-reorder``).
 
-    The tests of a file that share a module-scoped fixture (a whole maintenance cycle, a sandbox) go to one worker
-    together: spread over the workers, each would build the fixture again. Then the longest work first (by
+    The tests of a file that share a module-scoped fixture (a whole maintenance cycle, a sandbox) are marked
+    ``xdist_group`` and kept together in the order, so that they go to one worker: spread over the workers, each
+    builds the fixture again. (Measured: xdist does not yet see a mark added here, and such tests still land on
+    several workers.) Then the longest work first (by
     tests/integration/durations.json, a past run's seconds per test; an unknown test counts 5 s), so no long test
     starts last while the other workers idle. Only the order changes, never what a test does.
     """
