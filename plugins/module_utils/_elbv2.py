@@ -32,6 +32,10 @@ from ansible_collections.sorrypage.aws.plugins.module_utils._tags import tag_dic
 from ansible_collections.sorrypage.aws.plugins.module_utils._tags import tag_list
 
 RULES_QUOTA_NAME = 'rules-per-application-load-balancer'
+# How many times a listener is read and planned again when another writer got in the way of a write
+# (PriorityInUse, RuleNotFound) before the error propagates: a controller that reconciles between a
+# make_room move and the CreateRule behind it puts its rules back, and may do so more than once.
+CONTENDED_REPLANS = 3
 
 
 class NotFound(Exception):
@@ -248,10 +252,11 @@ def reconcile(client, listener_arn, planner, check_mode, warn):
 
     PriorityInUse (another writer took a planned priority) or RuleNotFound
     (another writer deleted a rule the plan modifies or moves) between the
-    read and the write: read and plan once more, then give up (the error
-    propagates). PlanError and NotFound propagate as they are.
+    read and the write: read and plan again, up to ``CONTENDED_REPLANS``
+    times, then give up (the error propagates). PlanError and NotFound
+    propagate as they are.
     """
-    for attempt in (1, 2):
+    for attempt in range(CONTENDED_REPLANS + 1):
         listener = read_listener(client, listener_arn)
         plan = planner(listener)
         if check_mode or not plan['changed']:
@@ -259,6 +264,6 @@ def reconcile(client, listener_arn, planner, check_mode, warn):
         try:
             return plan, apply_plan(client, listener_arn, plan, warn)
         except is_boto3_error_code(['PriorityInUse', 'RuleNotFound']):
-            if attempt == 2:
+            if attempt == CONTENDED_REPLANS:
                 raise
     raise AssertionError('unreachable')

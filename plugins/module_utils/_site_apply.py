@@ -11,8 +11,8 @@ before every listener has its bypass. boto3 clients are safe to share
 between threads for calls.
 
 Another run writing to the same listeners at the same time is met as
-PriorityInUse or RuleNotFound: the listener is read and planned again, once
-per phase. Two runs can still each create the same part of a set, at
+PriorityInUse or RuleNotFound: the listener is read and planned again, up
+to ``_elbv2.CONTENDED_REPLANS`` times per phase. Two runs can still each create the same part of a set, at
 different priorities (each planned from a read without the other's rule),
 and no call fails. So once a run has met another writer, it reads every
 listener again after creating rules on it and deletes the exact copies
@@ -214,7 +214,7 @@ class SiteRun:
     def _write_listener(self, listener, phase):
         created = listener.setdefault('created', {})
         done = listener.setdefault('done', set())
-        retried = False
+        replans = 0
         creating = False
         while True:
             try:
@@ -229,9 +229,9 @@ class SiteRun:
                     done.add(step['index'])
                 break
             except is_boto3_error_code(['PriorityInUse', 'RuleNotFound']):
-                if retried:
+                if replans == _elbv2.CONTENDED_REPLANS:
                     raise
-                retried = True
+                replans += 1
                 self._replan(listener, done)
         # A part this run created may repeat one another run created meanwhile at another priority (no call fails):
         # once another writer was met, look.

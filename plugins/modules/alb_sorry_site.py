@@ -26,6 +26,9 @@ description:
     O(make_room) get their exact original priorities back.
   - Listeners are written in parallel, at most O(parallel_calls) ELBv2 calls in flight, with amazon.aws's retries.
     Ownership and informational tags are given to CreateRule.
+  - When another writer (the AWS Load Balancer Controller reconciling, another run) takes a planned priority or
+    deletes a rule the plan moves, that listener is read and what is left of it planned again, up to 3 times per
+    phase; then the run fails before the next phase, saying so, and a rerun converges.
   - A rerun with the same input makes no write call.
 author:
   - sorrypage.aws maintainers (@sorrypage)
@@ -435,9 +438,15 @@ def _write_failed(module, site_run, error, state):
     names = _site_apply.PHASE_NAMES[state]
     lines = ['%s: %s' % (_site_plan.listener_label(listener), e) for listener, e in error.failures]
     done = ', '.join(names[phase] for phase in error.done)
-    module.fail_json(msg='writing the %s rules failed on %d listener%s: %s. %s; nothing after that phase was written.'
+    contended = any(isinstance(e, botocore.exceptions.ClientError)
+                    and e.response.get('Error', {}).get('Code') in ('PriorityInUse', 'RuleNotFound')
+                    for _listener, e in error.failures)
+    hint = (' Another writer (the AWS Load Balancer Controller reconciling, or another run) changed the rules after '
+            'each of %d reads of the listener; run again: a rerun reads the site again and writes only what is '
+            'missing.' % (_elbv2.CONTENDED_REPLANS + 1)) if contended else ''
+    module.fail_json(msg='writing the %s rules failed on %d listener%s: %s. %s; nothing after that phase was written.%s'
                      % (names[error.phase], len(lines), '' if len(lines) == 1 else 's', '; '.join(lines),
-                        ('Done on every listener before: %s' % done) if done else 'No earlier phase was written'),
+                        ('Done on every listener before: %s' % done) if done else 'No earlier phase was written', hint),
                      warnings_during_write=site_run.warnings)
 
 

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,7 +30,13 @@ import pytest
 from tests.ansible_run import REPO
 from tests.sandbox.fault_proxy import FaultProxy
 from tests.sandbox.k8s_api import LBC_NAME, K8sApi
+from tests.sandbox.lbc_reconciler import LbcReconciler
 from tests.sandbox.seed import seed_ingress, seed_site, snapshot_listener
+
+if os.path.join(REPO, '.collections') not in sys.path:
+    sys.path.insert(0, os.path.join(REPO, '.collections'))
+
+from ansible_collections.sorrypage.aws.plugins.module_utils._elbv2 import CONTENDED_REPLANS  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.sandbox_only
 
@@ -555,6 +562,65 @@ def test_a_failure_on_each_kubernetes_write_converges_on_a_rerun(tmp_path):
     failures = ['%s x %s: %s' % (key[0], key[1], '; '.join(o['problems'])) for key, o in sorted(found.items())
                 if o['problems']]
     assert not failures, '\n'.join(failures)
+
+
+# --- the controller reconciling in the middle of on ----------------------------------------------------------------
+
+def _owned_kinds(snap):
+    return dict((port, [dict(rule[4]).get('sorrypage:kind') for rule in sorted(
+        rules, key=lambda rule: int(rule[0]) if rule[0].isdigit() else 1 << 20) if 'sorrypage:rule' in dict(rule[4])])
+        for port, rules in snap.items())
+
+
+class _ControllerRuns:
+    """The Kubernetes side of the stand-in controller: one pod runs (only the ALB is looked at here)."""
+
+    def running_pods(self, _selector, _namespace):
+        return ['aws-load-balancer-controller-0']
+
+
+@pytest.mark.parametrize('reconciles', [CONTENDED_REPLANS, CONTENDED_REPLANS + 1])
+def test_a_controller_that_puts_its_rules_back_before_each_create_is_met_by_reading_again(
+        moto, aws_faults, reference, reconciles):
+    """The controller still runs during `on` (EKS-outage mode pauses it after the switch) and reconciles between
+    make_room's move and the CreateRule behind it: its rules are back at their priorities (ours are gone) and the
+    CreateRule meets PriorityInUse. The first ``reconciles`` CreateRule calls on :443 are held while the stand-in
+    controller does one reconcile. Up to CONTENDED_REPLANS times the run reads the listener again and goes on; once
+    more and it fails before any sorry rule, saying another writer was in the way; the rerun converges."""
+    site = new_site(moto)
+    original = normalized(site, snapshot(moto, site))
+    listener = site['listeners'][443]
+    reconciler = LbcReconciler(_ControllerRuns(), elbv2=moto.client('elbv2'), listener_arns=[listener])
+    holds = [aws_faults.inject('hold', op='CreateRule', nth=n, match=lambda call: call.params.get('ListenerArn') == listener)
+             for n in range(1, reconciles + 1)]
+
+    def controller():
+        for hold in holds:
+            if not hold.arrived.wait(60):
+                return
+            reconciler.reconcile_once()
+            hold.release()
+    thread = threading.Thread(target=controller, name='controller', daemon=True)
+    thread.start()
+    result = run_site(aws_faults, site)
+    thread.join(10)
+    assert [len(hold.hits) for hold in holds] == [1] * reconciles
+    assert ('delete', listener, 11) in reconciler.changes or any(op == 'create' for op, _l, _p in reconciler.changes), \
+        'the controller did not put its rules back: %s' % reconciler.changes
+    creates = [call for call in aws_faults.calls if call.op == 'CreateRule' and call.params.get('ListenerArn') == listener]
+    assert [call.status for call in creates[:reconciles]] == [400] * reconciles, 'each held CreateRule met PriorityInUse'
+    if reconciles > CONTENDED_REPLANS:
+        assert result.get('failed')
+        assert 'writing the bypass and passthrough rules failed on 1 listener' in result['msg']
+        assert 'PriorityInUse' in result['msg'] and 'Another writer' in result['msg'], result['msg']
+        assert not [kind for kinds in _owned_kinds(snapshot(moto, site)).values() for kind in kinds if kind == 'sorry']
+        result = run_site(aws_faults, site)
+    ok(result)
+    snap = snapshot(moto, site)
+    assert duplicates(snap) == []
+    assert normalized(site, snap) == reference['on']
+    ok(run_site(aws_faults, site, state='absent'))
+    assert normalized(site, snapshot(moto, site)) == original
 
 
 # --- the rules quota read and the Scheduler's throttling ---------------------------------------------------------

@@ -86,3 +86,35 @@ def test_a_failed_restore_keeps_the_records():
     with pytest.raises(botocore.exceptions.ClientError):
         _elbv2.apply_plan(client, 'listener', _plan(move_batches=[[('a', 1)]], unshift=['a']), [].append)
     assert client.tags == {'a': {'sorrypage:shift': 'from=1'}}
+
+
+@pytest.mark.parametrize('conflicts, code', [(0, None), (1, 'PriorityInUse'), (_elbv2.CONTENDED_REPLANS, 'RuleNotFound')])
+def test_reconcile_reads_and_plans_again_while_another_writer_gets_in_the_way(monkeypatch, conflicts, code):
+    reads, writes = [], []
+
+    def apply_plan(_client, _arn, plan, _warn):
+        writes.append(plan['read'])
+        if len(writes) <= conflicts:
+            raise _error(code, 'CreateRule')
+        return {'bypass/0': 'rule/new'}
+    monkeypatch.setattr(_elbv2, 'read_listener', lambda _client, arn: reads.append(arn) or {'read': len(reads)})
+    monkeypatch.setattr(_elbv2, 'apply_plan', apply_plan)
+    plan, created = _elbv2.reconcile(None, 'listener/1', lambda listener: {'changed': True, 'read': listener['read']},
+                                     False, [].append)
+    assert created == {'bypass/0': 'rule/new'}
+    assert reads == ['listener/1'] * (conflicts + 1)
+    assert writes == list(range(1, conflicts + 2)), 'each write follows its own fresh read'
+    assert plan['read'] == conflicts + 1
+
+
+def test_reconcile_gives_up_after_the_last_replan(monkeypatch):
+    reads = []
+
+    def apply_plan(_client, _arn, _plan, _warn):
+        raise _error('PriorityInUse', 'CreateRule')
+    monkeypatch.setattr(_elbv2, 'read_listener', lambda _client, arn: reads.append(arn) or {})
+    monkeypatch.setattr(_elbv2, 'apply_plan', apply_plan)
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        _elbv2.reconcile(None, 'listener/1', lambda listener: {'changed': True}, False, [].append)
+    assert caught.value.response['Error']['Code'] == 'PriorityInUse'
+    assert len(reads) == _elbv2.CONTENDED_REPLANS + 1

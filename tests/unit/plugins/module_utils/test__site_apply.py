@@ -31,7 +31,7 @@ from ansible_collections.sorrypage.aws.tests.unit.plugins.module_utils.test__sit
 class FakeElbv2:
     """Applies writes to listeners kept in memory and records every call, thread-safely."""
 
-    def __init__(self, listeners, delay=0.0, fail_create_on=None, conflict_once_on=None):
+    def __init__(self, listeners, delay=0.0, fail_create_on=None, conflict_on=None, conflicts=1):
         self.rules = {}
         self.defaults = {}
         for listener in listeners:
@@ -41,7 +41,8 @@ class FakeElbv2:
         self.calls = []
         self.delay = delay
         self.fail_create_on = fail_create_on
-        self.conflict_once_on = conflict_once_on
+        self.conflict_on = conflict_on          # CreateRule on this listener answers PriorityInUse ``conflicts`` times
+        self.conflicts_left = conflicts if conflict_on else 0
         self.in_flight = 0
         self.max_in_flight = 0
         self._numbers = itertools.count(1)
@@ -67,8 +68,8 @@ class FakeElbv2:
         if self.fail_create_on == (ListenerArn, tags[_tags.KIND]):
             raise self._error('TooManyRules')
         with self._lock:
-            if self.conflict_once_on == ListenerArn:
-                self.conflict_once_on = None
+            if self.conflict_on == ListenerArn and self.conflicts_left:
+                self.conflicts_left -= 1
                 raise self._error('PriorityInUse')
             assert all(r['priority'] != Priority for r in self.rules.values() if r['listener'] == ListenerArn)
             arn = 'rule/%d' % next(self._numbers)
@@ -172,9 +173,10 @@ def test_a_failure_in_the_bypass_phase_writes_no_sorry_rule_anywhere():
     assert not [call for call in fake.calls if call[2] == 'sorry']
 
 
-def test_another_writer_taking_a_priority_means_read_plan_and_write_the_rest_again(monkeypatch):
+@pytest.mark.parametrize('conflicts', [1, _elbv2.CONTENDED_REPLANS])
+def test_another_writer_taking_a_priority_means_read_plan_and_write_the_rest_again(monkeypatch, conflicts):
     site = listeners(2)
-    fake = FakeElbv2(site, conflict_once_on='listener/444')
+    fake = FakeElbv2(site, conflict_on='listener/444', conflicts=conflicts)
     entries = entries_for(rule_sets())
     planned = S.plan_site(site, entries, 'present', make_room=True)['listeners']
     run = A.SiteRun(fake, entries, 'present', make_room=True)
@@ -184,12 +186,36 @@ def test_another_writer_taking_a_priority_means_read_plan_and_write_the_rest_aga
         return dict(listener_arn=arn, rules=state['rules'], default_actions=state['default_actions'])
     monkeypatch.setattr(_elbv2, 'read_listener', read_listener)
     run.run(planned)
-    assert fake.conflict_once_on is None, 'the conflict did not happen'
+    assert fake.conflicts_left == 0, 'the conflict did not happen'
+    assert run.contended
     for listener in planned:
         kinds = [r['tags'][_tags.KIND] for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
         assert kinds == ['bypass'] * 3 + ['sorry'] * 2
         assert [(r['arn'], r['priority']) for r in A.final_rules(listener)] == [
             (r['arn'], r['priority']) for r in S.owned_after(fake.listener(listener['arn'], listener['port']))]
+
+
+def test_a_writer_that_takes_the_priority_after_every_read_fails_the_phase_after_the_last_replan(monkeypatch):
+    site = listeners(2)
+    fake = FakeElbv2(site, conflict_on='listener/444', conflicts=_elbv2.CONTENDED_REPLANS + 1)
+    entries = entries_for(rule_sets())
+    planned = S.plan_site(site, entries, 'present', make_room=True)['listeners']
+    reads = []
+
+    def read_listener(_client, arn):
+        reads.append(arn)
+        state = fake.listener(arn, 444)
+        return dict(listener_arn=arn, rules=state['rules'], default_actions=state['default_actions'])
+    monkeypatch.setattr(_elbv2, 'read_listener', read_listener)
+    with pytest.raises(A.SiteWriteError) as caught:
+        A.SiteRun(fake, entries, 'present', make_room=True).run(planned)
+    assert fake.conflicts_left == 0
+    assert [arn for arn in reads if arn == 'listener/444'] == ['listener/444'] * _elbv2.CONTENDED_REPLANS
+    assert caught.value.phase == 0 and caught.value.done == []
+    [(listener, error)] = caught.value.failures
+    assert listener['arn'] == 'listener/444' and error.response['Error']['Code'] == 'PriorityInUse'
+    # No sorry rule anywhere: the phase of the bypass did not finish on every listener.
+    assert not [call for call in fake.calls if call[2] == 'sorry']
 
 
 def test_a_rule_deleted_between_the_reads_of_the_site_is_read_again(monkeypatch):
