@@ -17,10 +17,14 @@ OUT = os.path.join(HERE, 'tests', 'integration', 'durations.json')
 def nodeid(case):
     """pytest's node id from a JUnit testcase (classname 'tests.integration.test_x[.Class]', name 'test_y[param]')."""
     parts = case.get('classname', '').split('.')
+    name = case.get('name')
+    # --dist loadgroup: xdist names the group (the file) after the test's id: 'test_y[param]@tests/integration/x.py'
+    if '@tests/' in name:
+        name = name[:name.rindex('@tests/')]
     for cut in range(len(parts), 0, -1):
         path = '/'.join(parts[:cut]) + '.py'
         if os.path.exists(os.path.join(HERE, path)):
-            return '::'.join([path] + parts[cut:] + [case.get('name')])
+            return '::'.join([path] + parts[cut:] + [name])
     raise ValueError('no test file for %r' % case.get('classname'))
 
 

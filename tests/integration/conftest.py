@@ -34,8 +34,9 @@ def schedule(items):
 
     The tests of a file that share a module-scoped fixture (a whole maintenance cycle, a sandbox) are marked
     ``xdist_group`` and kept together in the order, so that they go to one worker: spread over the workers, each
-    builds the fixture again. (Measured: xdist does not yet see a mark added here, and such tests still land on
-    several workers.) Then the longest work first (by
+    builds the fixture again. The mark is added before xdist's own hook reads it (tryfirst), and xdist names the
+    group in the test's id (``...@tests/integration/test_x.py``), which pytest 9 ignores: pytest is pinned to 8
+    (requirements-test.txt). Then the longest work first (by
     tests/integration/durations.json, a past run's seconds per test; an unknown test counts 5 s), so no long test
     starts last while the other workers idle. Only the order changes, never what a test does.
     """
