@@ -35,9 +35,10 @@ INGRESS_UNREADABLE = 'the Ingresses could not be read'
 
 
 def choose(requested, eks_outage='auto'):
-    """{driver, requested, reason, eks_outage, resolved} for sorry_driver and sorry_eks_outage, both read here once.
+    """{driver, requested, reason, eks_outage, resolved, site_read} for sorry_driver and sorry_eks_outage, both read
+    here once.
 
-    ``resolved`` is False when the site must be read first (``resolve``).
+    ``resolved`` is False when the site must be read first (``resolve``); ``site_read`` is False: nothing was read.
     Raises ValueError naming the variable, its value and the choices.
     """
     mode = _site_state.parse_eks_outage(eks_outage)
@@ -45,14 +46,15 @@ def choose(requested, eks_outage='auto'):
     if text not in CHOICES:
         raise ValueError("sorry_driver must be one of %s, got '%s'" % (', '.join(CHOICES), requested))
     if text == 'alb':
-        return dict(driver='alb', requested=text, reason='sorry_driver=alb', eks_outage=mode, resolved=True)
+        return dict(driver='alb', requested=text, reason='sorry_driver=alb', eks_outage=mode, resolved=True,
+                    site_read=False)
     if text == 'auto' and mode == 'true':
-        return dict(driver='alb', requested=text, resolved=True, eks_outage=mode,
+        return dict(driver='alb', requested=text, resolved=True, eks_outage=mode, site_read=False,
                     reason='auto: sorry_eks_outage=true switches on the ALB itself and pauses the controller')
     if text == 'ingress' and mode == 'true':
         raise ValueError('sorry_driver=ingress and sorry_eks_outage=true contradict each other: in an EKS outage the '
                          'controller cannot program the ALB from the Ingress; use sorry_driver=alb (or auto)')
-    return dict(driver=text, requested=text, reason='', eks_outage=mode, resolved=False)
+    return dict(driver=text, requested=text, reason='', eks_outage=mode, resolved=False, site_read=False)
 
 
 def _owned_kinds(info, made_by):
@@ -131,14 +133,16 @@ def resolve(mode, info, lbc=None, ingress=None, step='on', ingresses=None, ingre
     ``recorded`` (the driver whose state is on the site, or None),
     ``ingress_record`` (where our record in the Ingress holds a maintenance,
     '' when none: the ALB driver's ``off`` takes it out), ``stack`` and
-    ``ingresses`` (what the Ingress driver edits). Raises ValueError,
+    ``ingresses`` (what the Ingress driver edits) and ``site_read``: True
+    when ``info`` was given, so the ALB driver's read of this step uses it
+    (alb_sorry_info with the same options) instead of reading again. Raises ValueError,
     before any change, when ``sorry_driver=ingress`` cannot switch this site
     on, or when it would switch on a site the ALB driver holds.
     """
     if step not in STEPS:
         raise ValueError('step must be one of %s, got %r' % (', '.join(STEPS), step))
     mode = dict(mode or {})
-    out = dict(mode, resolved=True, stack=stack_of(info, ingresses), ingresses=list(ingresses or []))
+    out = dict(mode, resolved=True, stack=stack_of(info, ingresses), ingresses=list(ingresses or []), site_read=bool(info))
     if mode.get('resolved'):
         out.setdefault('recorded', None)
         out.setdefault('ingress_record', '')

@@ -405,16 +405,22 @@ def test_round_trip_on_status_off_leaves_the_listeners_exactly_as_before(tmp_pat
     # status needs no secret: the header value here refers to a vault variable nobody loaded.
     no_vault = Runbook(tmp_path, {'shop': site_vars(site, counter.url, sorry_bypass_headers=[
         {'name': 'X-Sorry-Bypass', 'value': '{{ vault_sorry_bypass_header_value }}'}])})
+    counter.reset()
     status = no_vault.run('status')
     assert_ok(status)
+    # The driver is chosen from the site (sorry_driver auto): the ALB driver uses that read, it reads no second time.
+    assert counter.snapshot()['DescribeListeners'] == 1, counter.snapshot()
     text = messages(status, 'Show the maintenance status of the site')
     assert 'ON' in text and OPERATOR in text and 'Database upgrade' in text, text
     assert 'shop.example.test' in text and 'chars' in text, text
     assert BYPASS_HEADER['value'] not in status.stdout
     assert changed_count(status, 'shop') == 0
 
+    counter.reset()
     res = book.run('off')
     assert_ok(res)
+    # One read to choose the driver (used again for the probe), one by the switch run.
+    assert counter.snapshot()['DescribeListeners'] == 2, counter.snapshot()
     assert listener_state(moto, site) == before
 
     status = book.run('status')
@@ -489,7 +495,8 @@ def test_two_sites_with_forks_then_limit_one(tmp_path, moto, counter, site, seco
     assert_ok(res)
     assert listener_state(moto, site) == before['a']
     assert all(owned_rules(moto, arn) for arn in second_site['listeners'].values())
-    assert not results(res, 'Read the listeners and the rules this collection owns', 'b')
+    assert results(res, 'Read the ALB (its controller tags, and rules of ours)', 'a')
+    assert not results(res, 'Read the ALB (its controller tags, and rules of ours)', 'b')
 
     assert_ok(book.run('off', forks=2))
     assert listener_state(moto, second_site) == before['b']

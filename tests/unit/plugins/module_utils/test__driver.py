@@ -11,15 +11,21 @@ OUTAGE_REASON = 'auto: sorry_eks_outage=true switches on the ALB itself and paus
 
 
 @pytest.mark.parametrize('requested, eks, expected', [
-    ('auto', 'auto', dict(driver='auto', requested='auto', reason='', eks_outage='auto', resolved=False)),
-    ('AUTO', False, dict(driver='auto', requested='auto', reason='', eks_outage='false', resolved=False)),
-    ('auto', 'yes', dict(driver='alb', requested='auto', reason=OUTAGE_REASON, eks_outage='true', resolved=True)),
-    ('alb', 'off', dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='false', resolved=True)),
-    (' alb ', True, dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='true', resolved=True)),
-    ('Ingress', 'auto', dict(driver='ingress', requested='ingress', reason='', eks_outage='auto', resolved=False)),
+    ('auto', 'auto', dict(driver='auto', requested='auto', reason='', eks_outage='auto', resolved=False, site_read=False)),
+    ('AUTO', False, dict(driver='auto', requested='auto', reason='', eks_outage='false', resolved=False, site_read=False)),
+    ('auto', 'yes', dict(driver='alb', requested='auto', reason=OUTAGE_REASON, eks_outage='true', resolved=True, site_read=False)),
+    ('alb', 'off', dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='false', resolved=True, site_read=False)),
+    (' alb ', True, dict(driver='alb', requested='alb', reason='sorry_driver=alb', eks_outage='true', resolved=True, site_read=False)),
+    ('Ingress', 'auto', dict(driver='ingress', requested='ingress', reason='', eks_outage='auto', resolved=False, site_read=False)),
 ])
 def test_choose(requested, eks, expected):
     assert _driver.choose(requested, eks) == expected
+
+
+def test_resolve_says_the_site_was_read_so_the_alb_driver_reads_it_no_second_time():
+    assert resolve()['site_read'] is True
+    assert resolve(step='off')['site_read'] is True
+    assert _driver.resolve(_driver.choose('auto', 'auto'), None, None, None, 'status')['site_read'] is False
 
 
 @pytest.mark.parametrize('requested, eks, message', [
