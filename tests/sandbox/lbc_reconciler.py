@@ -146,6 +146,7 @@ class LbcReconciler:
         self.cluster_name = cluster_name
         self.ingress_class = ingress_class
         self._ports = {}
+        self._dns_name = None
         self.register_targets = register_targets
         self.target_port = target_port
         self.target_changes = []
@@ -255,7 +256,9 @@ class LbcReconciler:
         lb_arns = sorted({self._ports[arn][1] for arn in self.listener_arns})
         if not lb_arns:
             return
-        hostname = self.elbv2.describe_load_balancers(LoadBalancerArns=lb_arns[:1])['LoadBalancers'][0]['DNSName']
+        if self._dns_name is None:  # an ALB's DNS name never changes: read once
+            self._dns_name = self.elbv2.describe_load_balancers(LoadBalancerArns=lb_arns[:1])['LoadBalancers'][0]['DNSName']
+        hostname = self._dns_name
         wanted = {'loadBalancer': {'ingress': [{'hostname': hostname}]}}
         for ing in stack_members(self.api.list('ingresses'), self.ingress_stack, self.ingress_class):
             if (ing.get('status') or {}).get('loadBalancer') != wanted['loadBalancer']:
@@ -271,6 +274,9 @@ class LbcReconciler:
                     return
                 self.elbv2.delete_rule(RuleArn=rule['RuleArn'])
                 self.changes.append(('delete', listener_arn, priority))
+        # The tags of the rules at the model's priorities, in one DescribeTags (by 20), not one per rule.
+        tagged = [actual[p]['RuleArn'] for p, want in wanted.items() if p in actual and STACK_TAG in (want['tags'] or {})]
+        tags_now = self._tags(tagged) if tagged else {}
         for priority, want in sorted(wanted.items()):
             have = actual.get(priority)
             if have is None:
@@ -288,7 +294,8 @@ class LbcReconciler:
                 self.elbv2.modify_rule(RuleArn=have['RuleArn'], Conditions=want['conditions'], Actions=want['actions'])
                 self.changes.append(('modify', listener_arn, priority))
             if want['tags'] and STACK_TAG in want['tags']:
-                self._reconcile_tags(have['RuleArn'], want['tags'], listener_arn, priority)
+                self._reconcile_tags(have['RuleArn'], tags_now.get(have['RuleArn'], {}), want['tags'], listener_arn,
+                                     priority)
         if model['default_actions'] is None:
             return
         listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])['Listeners'][0]
@@ -345,9 +352,8 @@ class LbcReconciler:
         self._budget -= 1
         return True
 
-    def _reconcile_tags(self, rule_arn, wanted, listener_arn, priority):
-        """The controller owns the tags of its rules: extra keys go, its own come back."""
-        have = self._tags([rule_arn]).get(rule_arn, {})
+    def _reconcile_tags(self, rule_arn, have, wanted, listener_arn, priority):
+        """The controller owns the tags of its rules: extra keys go, its own come back (``have``: the tags now)."""
         extra = sorted(set(have) - set(wanted))
         if extra:
             self.elbv2.remove_tags(ResourceArns=[rule_arn], TagKeys=extra)
