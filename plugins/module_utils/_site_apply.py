@@ -10,9 +10,10 @@ before it has finished on every listener: no listener ever gets a sorry rule
 before every listener has its bypass. boto3 clients are safe to share
 between threads for calls.
 
-Another run writing to the same listeners at the same time is met as
-PriorityInUse or RuleNotFound: the listener is read and planned again, up
-to ``_elbv2.CONTENDED_REPLANS`` times per phase. Two runs can still each create the same part of a set, at
+Another run writing to the same listeners at the same time (or the
+controller reconciling) is met as PriorityInUse or RuleNotFound: the
+listener is read and planned again, up to ``_elbv2.CONTENDED_REPLANS``
+times per phase. Two runs can still each create the same part of a set, at
 different priorities (each planned from a read without the other's rule),
 and no call fails. So once a run has met another writer, it reads every
 listener again after creating rules on it and deletes the exact copies
