@@ -605,8 +605,8 @@ def test_a_controller_that_puts_its_rules_back_before_each_create_is_met_by_read
     result = run_site(aws_faults, site)
     thread.join(10)
     assert [len(hold.hits) for hold in holds] == [1] * reconciles
-    assert ('delete', listener, 11) in reconciler.changes or any(op == 'create' for op, _l, _p in reconciler.changes), \
-        'the controller did not put its rules back: %s' % reconciler.changes
+    # Each reconcile put the controller's rules back where make_room had moved them from.
+    assert [op for op, _l, _p in reconciler.changes].count('create') >= reconciles, reconciler.changes
     creates = [call for call in aws_faults.calls if call.op == 'CreateRule' and call.params.get('ListenerArn') == listener]
     assert [call.status for call in creates[:reconciles]] == [400] * reconciles, 'each held CreateRule met PriorityInUse'
     if reconciles > CONTENDED_REPLANS:
