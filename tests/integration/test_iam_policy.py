@@ -73,7 +73,7 @@ def box():
     log = os.path.join(folder, 'checks.jsonl')
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv('AWS_SESSION_TOKEN', raising=False)   # an IAM user's key: a session token would make it a role's
-        patch.setattr(sandbox_module, 'MotoServer', lambda: IamMotoServer(log))
+        patch.setattr(sandbox_module, 'take_moto', lambda: IamMotoServer(log).start())
         started = sandbox_module.Sandbox(pod_delay=0, controller=False).start()
         try:
             yield started

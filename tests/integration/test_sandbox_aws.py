@@ -1,10 +1,15 @@
 """The sandbox's AWS side: a rule created in moto over HTTP reads back; the seed looks like the controller's;
-moto runs at AWS's ELBv2 tag quota."""
+moto runs at AWS's ELBv2 tag quota; a server is reset and kept for the next sandbox, and never outlives its process."""
+import subprocess
+import sys
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.ansible_run import run_module
-from tests.sandbox.seed import snapshot_listener
+from tests.sandbox.aws import REPO, MotoServer
+from tests.sandbox.seed import seed_assets, seed_site, snapshot_listener
 
 
 def test_seeded_site_is_controller_shaped(moto, site):
@@ -98,3 +103,50 @@ def test_a_rule_takes_aws_quota_of_50_tags_and_not_51(moto, site):
         _rule(elbv2, listener, 203, Tags=_tags(51))
     assert err.value.response['Error']['Code'] == 'TooManyTags'
     assert len(elbv2.describe_rules(ListenerArn=listener)['Rules']) == before
+
+
+# ---------------------------------------------------------------- one moto server per process, reset between sandboxes
+def test_a_released_server_is_taken_again_reset_and_a_dead_one_is_not():
+    first = MotoServer.take()
+    seed_site(first, name='pooled', cluster_name='sandbox')
+    seed_assets(first)
+    first.release()
+    again = MotoServer.take()
+    assert again is first and again.proc.poll() is None
+    assert again.client('elbv2').describe_load_balancers()['LoadBalancers'] == []
+    assert again.client('s3').list_buckets()['Buckets'] == []
+    assert again.client('cloudfront').list_distributions()['DistributionList']['Quantity'] == 0
+    again.release()
+    again.release()                         # twice: still kept once
+    assert MotoServer._idle.count(again) == 1  # pylint: disable=protected-access
+
+    again.proc.kill()
+    again.proc.wait()
+    fresh = MotoServer.take()
+    try:
+        assert fresh is not again and fresh.proc.poll() is None
+        assert again not in MotoServer._idle  # pylint: disable=protected-access
+    finally:
+        fresh.release()
+
+
+def _gone(pid):
+    try:
+        with open('/proc/%d/stat' % pid, encoding='ascii') as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except FileNotFoundError:
+        return True
+
+
+def test_a_server_whose_process_died_without_stopping_it_exits():
+    """A test process killed mid-run leaves no moto server behind: the launcher watches its parent."""
+    child = subprocess.run(
+        [sys.executable, '-c', 'import os, sys; from tests.sandbox.aws import MotoServer; '
+                               'print(MotoServer().start().proc.pid, flush=True); os._exit(0)'],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    pid = int(child.stdout.split()[0])
+    for _second in range(300):            # bounded: the launcher looks once a second
+        if _gone(pid):
+            break
+        time.sleep(0.1)
+    assert _gone(pid), 'moto server %d outlived the process that started it' % pid

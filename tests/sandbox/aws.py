@@ -1,4 +1,12 @@
-"""A moto server in its own process, on a free loopback port, at AWS's ELBv2 tag quota."""
+"""A moto server in its own process, on a free loopback port, at AWS's ELBv2 tag quota.
+
+Starting one costs about 2 CPU-seconds (importing moto, its first backends);
+a sandbox takes one with ``MotoServer.take()`` and gives it back with
+``release()``: the server is reset (every resource of every service gone,
+as new) and kept for the next sandbox of the same process. The launcher
+exits when the process that started it is gone.
+"""
+import atexit
 import os
 import subprocess
 import sys
@@ -16,9 +24,46 @@ FAKE_CREDENTIALS = {
 }
 
 
+# The environment variable that names the process a launcher watches (tests/sandbox/moto_launcher.py).
+PARENT_ENV = 'SORRYPAGE_MOTO_PARENT'
+
+
 class MotoServer:
     """moto's server on 127.0.0.1 (``python -m tests.sandbox.moto_launcher``: 50 tags per ELBv2 resource,
     as AWS); ``url`` is its endpoint."""
+
+    _idle = []           # reset servers of this process that nobody uses now (take / release)
+    _stop_at_exit = False  # stop_idle registered with atexit
+
+    @classmethod
+    def take(cls):
+        """A started server with no resources: one released before in this process, or a new one."""
+        while MotoServer._idle:
+            server = MotoServer._idle.pop()
+            if server.proc.poll() is None:
+                return server
+        return cls().start()
+
+    def release(self):
+        """Done with the server: reset, it waits for the next ``take()``; stopped if the reset fails.
+        Released twice, it is kept once (never handed to two sandboxes)."""
+        if self.proc is None or self.proc.poll() is not None or self in MotoServer._idle:
+            return
+        try:
+            self.reset()
+        except OSError:
+            self.stop()
+            return
+        if not MotoServer._stop_at_exit:
+            atexit.register(MotoServer.stop_idle)
+            MotoServer._stop_at_exit = True
+        MotoServer._idle.append(self)
+
+    @staticmethod
+    def stop_idle():
+        """Stop the servers waiting for a ``take()`` (at the exit of the process)."""
+        while MotoServer._idle:
+            MotoServer._idle.pop().stop()
 
     def __init__(self, host='127.0.0.1', port=None):
         self.host = host
@@ -29,6 +74,7 @@ class MotoServer:
     def start(self):
         env = dict(os.environ)
         env.update(FAKE_CREDENTIALS)
+        env[PARENT_ENV] = str(os.getpid())
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'tests.sandbox.moto_launcher', '-H', self.host, '-p', str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)

@@ -140,6 +140,10 @@ class IamMotoServer(MotoServer):
         self.log = log
         self.admin = None
 
+    def release(self):
+        """Never kept for another sandbox: its users and policies are this test's."""
+        self.stop()
+
     def start(self):
         env = dict(os.environ)
         env.update(FAKE_CREDENTIALS)

@@ -14,14 +14,30 @@ once (tests run several clients against one server) can meet a dict
 changing under an iteration and get an HTML "500 Internal Server Error"
 that no AWS service sends. The launcher answers one request at a time
 (``serialise_requests``), as one AWS endpoint looks to a client: each call
-atomic. Then it runs ``moto.server.main`` with the arguments given, as
-``python -m moto.server`` does.
+atomic.
+
+Two costs of moto's server that a sandbox does not need go (``lighten``):
+it lists moto's package directory (``os.listdir`` and an ``isdir`` for each
+of ~200 entries) for every request to name the service, and it logs every
+request line to stderr, which the sandbox discards. The directory is listed
+once, and werkzeug logs only errors.
+
+A server is kept for the next sandbox of the process that started it
+(tests/sandbox/aws.py), and stopped at that process's exit; should the
+process die without stopping it, the launcher sees that (``watch_parent``:
+``SORRYPAGE_MOTO_PARENT`` names it) and exits within a second. Then it runs
+``moto.server.main`` with the arguments given, as ``python -m moto.server``
+does.
 """
 import functools
 import inspect
+import logging
+import os
 import sys
 import threading
+import time
 
+import moto.backends
 import moto.server
 from moto.elbv2 import models as elbv2_models
 from moto.elbv2.exceptions import TooManyTagsError
@@ -93,9 +109,39 @@ def serialise_requests():
     app.__call__ = call
 
 
+def lighten():
+    """moto's package directory listed once, not for every request; werkzeug's request log off. Idempotent."""
+    listing = moto.backends.list_of_moto_modules
+    if getattr(listing, 'sorrypage_listed_once', False):
+        return
+    modules = tuple(listing())
+    if 'elbv2' not in modules:
+        raise RuntimeError('moto %s: list_of_moto_modules() has no elbv2 any more; review tests/sandbox/moto_launcher.py'
+                           % getattr(moto, '__version__', '?'))
+
+    def listed_once():
+        return iter(modules)
+    listed_once.sorrypage_listed_once = True
+    moto.backends.list_of_moto_modules = listed_once
+    logging.getLogger('werkzeug').setLevel(logging.ERROR)
+
+
+def watch_parent(parent):
+    """Exit when process ``parent`` (the launcher's parent at start) is gone: a daemon thread looks once a second."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)  # pylint: disable=protected-access  # nobody is left to stop the server
+    if os.getppid() == parent:
+        threading.Thread(target=watch, name='watch-parent', daemon=True).start()
+
+
 def main(argv=None):
+    if os.environ.get('SORRYPAGE_MOTO_PARENT', '').isdigit():
+        watch_parent(int(os.environ['SORRYPAGE_MOTO_PARENT']))
     raise_elbv2_tag_quota()
     serialise_requests()
+    lighten()
     moto.server.main(sys.argv[1:] if argv is None else argv)
 
 

@@ -19,6 +19,11 @@ CLUSTER = 'sandbox'
 OFFICE_CIDR = '127.0.0.2/32'
 
 
+def take_moto():
+    """The sandbox's moto server: a reset one this process released before, or a new one (tests/sandbox/aws.py)."""
+    return MotoServer.take()
+
+
 class Sandbox:
     """Start with ``start()`` (or ``with Sandbox() as sb``); ``env()`` feeds inventories/local.
 
@@ -72,7 +77,7 @@ class Sandbox:
         return self
 
     def _start(self):
-        self.moto = MotoServer().start()
+        self.moto = take_moto()
         self.proxy = CountingProxy(self.moto.url).start()
         self.sites = [seed_site(self.moto, name=name, cluster_name=CLUSTER, path_routed=self.path_routed,
                                 ingress_group=self.ingress_group, redirect_http=self.redirect_http)
@@ -139,9 +144,12 @@ class Sandbox:
         }
 
     def stop(self):
-        for part in (self.reconcilers or [self.reconciler]) + [self.dataplane, self.app, self.kube, self.proxy, self.moto]:
+        for part in (self.reconcilers or [self.reconciler]) + [self.dataplane, self.app, self.kube, self.proxy]:
             if part is not None:
                 part.stop()
+        if self.moto is not None:
+            self.moto.release()   # reset, for the next sandbox of this process: nothing uses it any more
+            self.moto = None
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
