@@ -37,15 +37,7 @@ chromium:
 	@bash hack/ensure-chromium.sh
 
 test: venv chromium
-	@date -u +'== %T UTC sanity'
-	bash hack/ansible-test.sh sanity
-	@date -u +'== %T UTC lint'
-	$(MAKE) --no-print-directory lint
-	@date -u +'== %T UTC units'
-	bash hack/ansible-test.sh units
-	@date -u +'== %T UTC integration'
-	$(MAKE) --no-print-directory integration
-	@date -u +'== %T UTC done'
+	MAKE='$(MAKE)' bash hack/test.sh
 
 sanity: venv
 	bash hack/ansible-test.sh sanity
