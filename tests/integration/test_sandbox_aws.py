@@ -1,5 +1,7 @@
 """The sandbox's AWS side: a rule created in moto over HTTP reads back; the seed looks like the controller's;
 moto runs at AWS's ELBv2 tag quota; a server is reset and kept for the next sandbox, and never outlives its process."""
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -145,8 +147,12 @@ def test_a_server_whose_process_died_without_stopping_it_exits():
                                'print(MotoServer().start().proc.pid, flush=True); os._exit(0)'],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
     pid = int(child.stdout.split()[0])
-    for _second in range(300):            # bounded: the launcher looks once a second
-        if _gone(pid):
-            break
-        time.sleep(0.1)
-    assert _gone(pid), 'moto server %d outlived the process that started it' % pid
+    try:
+        for _second in range(300):            # bounded: the launcher looks once a second
+            if _gone(pid):
+                break
+            time.sleep(0.1)
+        assert _gone(pid), 'moto server %d outlived the process that started it' % pid
+    finally:
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)

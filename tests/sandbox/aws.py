@@ -32,8 +32,7 @@ class MotoServer:
     """moto's server on 127.0.0.1 (``python -m tests.sandbox.moto_launcher``: 50 tags per ELBv2 resource,
     as AWS); ``url`` is its endpoint."""
 
-    _idle = []           # reset servers of this process that nobody uses now (take / release)
-    _stop_at_exit = False  # stop_idle registered with atexit
+    _idle = []   # reset servers of this process that nobody uses now (take / release); stopped at exit
 
     @classmethod
     def take(cls):
@@ -54,9 +53,6 @@ class MotoServer:
         except OSError:
             self.stop()
             return
-        if not MotoServer._stop_at_exit:
-            atexit.register(MotoServer.stop_idle)
-            MotoServer._stop_at_exit = True
         MotoServer._idle.append(self)
 
     @staticmethod
@@ -104,3 +100,6 @@ class MotoServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+atexit.register(MotoServer.stop_idle)

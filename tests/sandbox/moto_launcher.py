@@ -42,6 +42,8 @@ import moto.server
 from moto.elbv2 import models as elbv2_models
 from moto.elbv2.exceptions import TooManyTagsError
 
+from tests.sandbox.aws import PARENT_ENV
+
 ELBV2_TAGS_PER_RESOURCE = 50
 MOTO_CHECK = '>= 10'  # the quota test in moto's ELBv2Backend.add_tags this replaces
 
@@ -127,18 +129,18 @@ def lighten():
 
 
 def watch_parent(parent):
-    """Exit when process ``parent`` (the launcher's parent at start) is gone: a daemon thread looks once a second."""
+    """Exit when process ``parent`` (the one that started the launcher) is gone, already or later: a daemon thread
+    looks once a second."""
     def watch():
         while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(0)  # pylint: disable=protected-access  # nobody is left to stop the server
-    if os.getppid() == parent:
-        threading.Thread(target=watch, name='watch-parent', daemon=True).start()
+    threading.Thread(target=watch, name='watch-parent', daemon=True).start()
 
 
 def main(argv=None):
-    if os.environ.get('SORRYPAGE_MOTO_PARENT', '').isdigit():
-        watch_parent(int(os.environ['SORRYPAGE_MOTO_PARENT']))
+    if os.environ.get(PARENT_ENV, '').isdigit():
+        watch_parent(int(os.environ[PARENT_ENV]))
     raise_elbv2_tag_quota()
     serialise_requests()
     lighten()
